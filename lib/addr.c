@@ -1,0 +1,154 @@
+/* addr.c - mail address normalisation and VERP decoding. */
+#include <ctype.h>
+#include <string.h>
+
+#include "bounce.h"
+
+static int
+atext(int c)
+{
+	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL ||
+	    c >= 0x80;
+}
+
+static int
+dtext(int c)
+{
+	return isalnum(c) || c == '-' || c == '.' || c == '_' || c >= 0x80 ||
+	    c == '[' || c == ']' || c == ':';
+}
+
+int
+baddr_valid(const char *s)
+{
+	const char *at = strrchr(s, '@'), *dot;
+
+	if (at == NULL || at == s || at[1] == '\0')
+		return 0;
+	if (at[1] == '[')	/* address literal */
+		return strchr(at, ']') != NULL;
+	dot = strchr(at + 1, '.');
+	if (dot == NULL || dot[1] == '\0' || dot == at + 1)
+		return 0;
+	for (const char *p = at + 1; *p; p++)
+		if (!dtext((unsigned char)*p))
+			return 0;
+	if (s[0] == '"')
+		return at > s + 1 && at[-1] == '"';
+	for (const char *p = s; p < at; p++)
+		if (!atext((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+/*
+ * Take the address out of a report value.  Accepted shapes:
+ *   rfc822; user@example.com      RFC 3464 address-type prefix
+ *   <user@example.com>            angle brackets, also inside a phrase
+ *   "a b"@example.com             quoted local part (kept quoted unless
+ *                                 the quotes are needless)
+ *   user@example.com (comment)    trailing comment or junk
+ * The domain is lower-cased; so is the local part, as the toolset keys
+ * its state on addresses and senders rarely rely on local-part case.
+ */
+char *
+baddr_norm(struct barena *a, const char *s)
+{
+	const char *p, *lt, *start, *end;
+	char *out, *w;
+	int quoted = 0, needq = 0;
+
+	if (s == NULL)
+		return NULL;
+	while (isspace((unsigned char)*s))
+		s++;
+	/* "rfc822;" / "RFC822:" and other address types. */
+	p = s;
+	while (isalnum((unsigned char)*p) || *p == '-')
+		p++;
+	if (p > s && (*p == ';' || (*p == ':' && p[1] != ':')) &&
+	    (b_startcase(s, "rfc822") || b_startcase(s, "utf-8") ||
+	    b_startcase(s, "x-") || b_startcase(s, "smtp")))
+		s = p + 1;
+	while (isspace((unsigned char)*s))
+		s++;
+	if ((lt = strchr(s, '<')) != NULL && strchr(lt, '>') != NULL &&
+	    memchr(lt, '@', (size_t)(strchr(lt, '>') - lt)) != NULL) {
+		start = lt + 1;
+		end = strchr(start, '>');
+	} else {
+		start = s;
+		if (*start == '"') {
+			/* quoted local part: find the closing quote */
+			for (end = start + 1; *end && *end != '"'; end++)
+				if (*end == '\\' && end[1])
+					end++;
+			if (*end == '"')
+				end++;
+		} else
+			end = start;
+		while (*end && !isspace((unsigned char)*end) &&
+		    !strchr("<>(),;\"'", *end))
+			end++;
+	}
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && (isspace((unsigned char)end[-1]) ||
+	    end[-1] == '.' || end[-1] == ','))
+		end--;
+	if (end - start >= 2 && *start == '\'' && end[-1] == '\'') {
+		start++;
+		end--;
+	}
+	if (end <= start)
+		return NULL;
+	out = w = barena_alloc(a, (size_t)(end - start) + 3);
+	if (*start == '"') {
+		/* Drop needless quotes around an all-atext local part. */
+		const char *q = start + 1;
+		for (; q < end && *q != '"'; q++)
+			if (!atext((unsigned char)*q) || *q == '.')
+				needq = 1;
+		quoted = 1;
+		if (needq)
+			*w++ = '"';
+		for (q = start + 1; q < end && *q != '"'; q++)
+			*w++ = (char)tolower((unsigned char)*q);
+		if (needq)
+			*w++ = '"';
+		start = q < end ? q + 1 : q;
+	}
+	for (p = start; p < end; p++)
+		*w++ = (char)tolower((unsigned char)*p);
+	*w = '\0';
+	(void)quoted;
+	if (!baddr_valid(out))
+		return NULL;
+	return out;
+}
+
+char *
+baddr_verp(struct barena *a, const char *addr, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *at, *enc, *eq;
+	char *local, *out;
+
+	if (addr == NULL || strncasecmp(addr, prefix, n) != 0)
+		return NULL;
+	enc = addr + n;
+	if (*enc != '+' && *enc != '-' && *enc != '=')
+		return NULL;
+	enc++;
+	if ((at = strrchr(enc, '@')) == NULL)
+		return NULL;
+	/* The last '=' separates the local part from the domain. */
+	for (eq = at - 1; eq > enc && *eq != '='; eq--)
+		;
+	if (eq <= enc)
+		return NULL;
+	local = barena_strndup(a, enc, (size_t)(eq - enc));
+	out = barena_printf(a, "%s@%.*s", local, (int)(at - eq - 1), eq + 1);
+	b_lower(out);
+	return baddr_valid(out) ? out : NULL;
+}

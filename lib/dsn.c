@@ -1,0 +1,240 @@
+/*
+ * dsn.c - standard reports: RFC 3464 delivery status notifications,
+ * RFC 5965 feedback reports, Exim's X-Failed-Recipients header and
+ * RFC 3834 auto-replies.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "parse.h"
+
+/* Strip an RFC 3464 type prefix ("dns; ", "smtp; ") from a value. */
+static char *
+untype(char *v)
+{
+	char *p = v;
+
+	if (v == NULL)
+		return NULL;
+	while (isalnum((unsigned char)*p) || *p == '-')
+		p++;
+	if (p > v && *p == ';')
+		v = p + 1;
+	return b_trim(v);
+}
+
+static const char *
+norm_action(const char *v, const char *status)
+{
+	static const char *actions[] = { "failed", "delayed", "delivered",
+	    "relayed", "expanded", NULL };
+
+	if (v != NULL)
+		for (int i = 0; actions[i] != NULL; i++)
+			if (b_strcasestr(v, actions[i]) != NULL)
+				return actions[i];
+	if (v != NULL && b_strcasestr(v, "fail") != NULL)
+		return "failed";
+	if (status != NULL && status[0] == '4')
+		return "delayed";
+	if (status != NULL && status[0] == '2')
+		return "delivered";
+	return "failed";
+}
+
+/* The end of one field block: a blank line. */
+static const char *
+block_end(const char *p)
+{
+	for (;;) {
+		const char *e = strchr(p, '\n');
+		if (e == NULL)
+			return p + strlen(p);
+		/* a line holding only blanks ends the block too */
+		const char *q = e + 1;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '\n' || *q == '\0')
+			return e + 1;
+		p = e + 1;
+	}
+}
+
+static void
+dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
+{
+	char *fr = bp_field(c->a, blk, "Final-Recipient");
+	char *or = bp_field(c->a, blk, "Original-Recipient");
+	char *st, *addr = NULL, stbuf[12];
+	struct bres *r;
+
+	if (fr == NULL && or == NULL)
+		return;
+	if (or != NULL)
+		addr = baddr_norm(c->a, or);
+	if (addr == NULL && fr != NULL)
+		addr = baddr_norm(c->a, fr);
+	if ((r = bp_add(c, "dsn")) == NULL)
+		return;
+	r->rcpt = addr;
+	st = bp_field(c->a, blk, "Status");
+	if (st != NULL && bstatus_parse(st, stbuf))
+		r->status = barena_strdup(c->a, stbuf);
+	r->diag = untype(bp_field(c->a, blk, "Diagnostic-Code"));
+	r->mta = untype(bp_field(c->a, blk, "Remote-MTA"));
+	if (r->mta == NULL || r->mta[0] == '\0')
+		r->mta = (char *)rmta_default;
+	bp_codes(c, r);
+	r->action = (char *)norm_action(bp_field(c->a, blk, "Action"),
+	    r->status);
+	if (r->mta != NULL)
+		b_lower(r->mta);
+}
+
+int
+bp_dsn(struct bctx *c)
+{
+	const char *p = c->dsn;
+	int before = c->nres;
+
+	if (p == NULL)
+		return 0;
+	while (*p) {
+		const char *e = block_end(p);
+		char *blk = barena_strndup(c->a, p, (size_t)(e - p));
+		dsn_block(c, blk, NULL);
+		p = e;
+		while (*p == '\n' || *p == ' ' || *p == '\t')
+			p++;
+	}
+	return c->nres - before;
+}
+
+/* ---- feedback reports (RFC 5965) ---- */
+
+int
+bp_arf(struct bctx *c)
+{
+	struct bres *r;
+	char *type, *rcpt;
+
+	if (c->arf == NULL)
+		return 0;
+	if ((r = bp_add(c, "arf")) == NULL)
+		return 0;
+	r->action = "complaint";
+	type = bp_field(c->a, c->arf, "Feedback-Type");
+	r->diag = type ? b_lower(type) : barena_strdup(c->a, "abuse");
+	rcpt = bp_field(c->a, c->arf, "Original-Rcpt-To");
+	if (rcpt != NULL)
+		r->rcpt = baddr_norm(c->a, rcpt);
+	/* Otherwise the enclosed message's To, by the common fallback. */
+	return 1;
+}
+
+/* ---- Exim's X-Failed-Recipients ---- */
+
+/*
+ * The diagnostic for addr in a text bounce: the rest of the line that
+ * names it and the indented lines below it, up to a blank line.
+ */
+char *
+bp_text_diag(struct bctx *c, const char *addr)
+{
+	const char *p, *e, *q;
+	struct bbuf b = { 0 };
+	char *out;
+
+	if (c->body == NULL || (p = b_strcasestr(c->body, addr)) == NULL)
+		return NULL;
+	e = strchr(p, '\n');
+	if (e == NULL)
+		e = p + strlen(p);
+	q = p + strlen(addr);
+	while (q < e && strchr(">:\" \t", *q) != NULL)
+		q++;
+	bbuf_add(&b, q, (size_t)(e - q));
+	while (*e == '\n' && (e[1] == ' ' || e[1] == '\t')) {
+		q = e + 1;
+		e = strchr(q, '\n');
+		if (e == NULL)
+			e = q + strlen(q);
+		bbuf_addc(&b, ' ');
+		bbuf_add(&b, q, (size_t)(e - q));
+	}
+	out = bp_oneline(barena_strndup(c->a, b.s ? b.s : "", b.len));
+	bbuf_free(&b);
+	return out[0] ? out : NULL;
+}
+
+int
+bp_exim_header(struct bctx *c)
+{
+	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+	    "X-Failed-Recipients");
+	int n = 0;
+
+	if (v == NULL)
+		return 0;
+	for (char *tok = strtok(v, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		char *addr = baddr_norm(c->a, tok);
+		struct bres *r;
+		if (addr == NULL || (r = bp_add(c, "exim")) == NULL)
+			continue;
+		r->rcpt = addr;
+		r->action = "failed";
+		r->diag = bp_text_diag(c, addr);
+		bp_codes(c, r);
+		n++;
+	}
+	return n;
+}
+
+/* ---- auto-replies (RFC 3834 and common vacation programs) ---- */
+
+static int
+autoreply_subject(const char *s)
+{
+	static const char *pfx[] = { "auto:", "automatic reply", "autoreply",
+	    "auto-reply", "auto reply", "out of office", "out of the office",
+	    "vacation", "abwesenheit", "automatische antwort",
+	    "r\xc3\xa9ponse automatique", "respuesta autom",
+	    "risposta automatica", "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",
+	    "away from", NULL };
+
+	if (s == NULL)
+		return 0;
+	for (int i = 0; pfx[i] != NULL; i++)
+		if (b_strcasestr(s, pfx[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+int
+bp_autoreply(struct bctx *c)
+{
+	GMimeObject *o = GMIME_OBJECT(c->msg);
+	char *as = bmime_header(c->a, o, "Auto-Submitted");
+	char *prec = bmime_header(c->a, o, "Precedence");
+	int hit = 0;
+	struct bres *r;
+
+	if (as != NULL && b_strcasestr(as, "auto-replied") != NULL)
+		hit = 1;
+	else if (bmime_header(c->a, o, "X-Autoreply") != NULL ||
+	    bmime_header(c->a, o, "X-Autorespond") != NULL ||
+	    bmime_header(c->a, o, "X-Autoresponder") != NULL)
+		hit = 1;
+	else if (prec != NULL && b_strcasestr(prec, "auto_reply") != NULL)
+		hit = 1;
+	else if (autoreply_subject(c->subject) &&
+	    (as == NULL || b_strcasestr(as, "no") != as))
+		hit = 1;
+	if (!hit || (r = bp_add(c, "autoreply")) == NULL)
+		return 0;
+	r->action = "autoreply";
+	/* The person who is away is the one we wrote to. */
+	r->rcpt = c->from ? baddr_norm(c->a, c->from) : NULL;
+	r->diag = c->subject;
+	return 1;
+}

@@ -1,0 +1,369 @@
+/*
+ * input.c - the message loop: files, mbox files, Maildirs, stdin.
+ *
+ * Everything is read as a stream with a bounded buffer, so memory stays
+ * flat however large an mbox grows: one message at a time is held.
+ * Line ends are normalised to LF while reading (CRLF and CR-only).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bounce.h"
+
+struct reader {
+	int fd;
+	char buf[65536];
+	size_t pos, end;
+	int eof, err;
+	int crmode;		/* 1: lone CR ends a line */
+	int lastcr;		/* previous byte was a CR (CRLF pairs) */
+};
+
+static int
+rd_fill(struct reader *r)
+{
+	ssize_t n;
+
+	if (r->eof)
+		return 0;
+	do
+		n = read(r->fd, r->buf, sizeof r->buf);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->err = errno;
+		r->eof = 1;
+		return 0;
+	}
+	if (n == 0) {
+		r->eof = 1;
+		return 0;
+	}
+	r->pos = 0;
+	r->end = (size_t)n;
+	return 1;
+}
+
+/*
+ * Append the next line (with its LF) to line, translating CRLF and lone
+ * CR into LF.  Returns 0 at end of input.  Lines longer than the message
+ * limit are still read whole up to that limit plus one byte, so that the
+ * caller notices and refuses the message.
+ */
+static int
+rd_line(struct reader *r, struct bbuf *line)
+{
+	size_t start = line->len;
+
+	for (;;) {
+		if (r->pos == r->end && !rd_fill(r))
+			return line->len > start;
+		char *p = r->buf + r->pos, *e = r->buf + r->end;
+		char *q = p;
+		/* Fast path: copy up to the next CR or LF. */
+		while (q < e && *q != '\n' && *q != '\r')
+			q++;
+		if (q > p) {
+			r->lastcr = 0;
+			if (line->len - start <= BMSG_MAX)
+				bbuf_add(line, p, (size_t)(q - p));
+		}
+		r->pos = (size_t)(q - r->buf);
+		if (q == e)
+			continue;
+		r->pos++;
+		if (*q == '\n') {
+			if (r->lastcr) {	/* the LF of a CRLF already ended */
+				r->lastcr = 0;
+				continue;
+			}
+			bbuf_addc(line, '\n');
+			return 1;
+		}
+		/* A CR: it ends the line; a following LF is swallowed. */
+		r->lastcr = 1;
+		bbuf_addc(line, '\n');
+		return 1;
+	}
+}
+
+struct loopctx {
+	bmsg_fn fn;
+	b_err_fn err;
+	void *arg;
+	struct bbuf msg, line, src, env;
+};
+
+static int
+deliver(struct loopctx *c, const char *source, const char *env, int *bad)
+{
+	struct bmsg m;
+
+	if (c->msg.len > BMSG_MAX) {
+		c->err(c->arg, source, "message too large (over 64 MiB), skipped");
+		*bad = 1;
+		return 0;
+	}
+	m.source = source;
+	m.data = c->msg.s ? c->msg.s : "";
+	m.len = c->msg.len;
+	m.envelope = env;
+	return c->fn(c->arg, &m);
+}
+
+/* Is this (LF-terminated) line an mbox separator? */
+static int
+is_from_line(const char *s, size_t n)
+{
+	return n >= 6 && memcmp(s, "From ", 5) == 0;
+}
+
+static int
+read_stream(struct loopctx *c, int fd, const char *name, int *bad)
+{
+	struct reader *r = b_malloc(sizeof *r);
+	int mbox = -1, rv = 0;
+	size_t nmsg = 0;
+	off_t off = 0, msgoff = 0;
+
+	r->fd = fd;
+	r->pos = r->end = 0;
+	r->eof = r->err = r->crmode = r->lastcr = 0;
+	bbuf_reset(&c->msg);
+	bbuf_reset(&c->env);
+	for (;;) {
+		int more;
+
+		bbuf_reset(&c->line);
+		more = rd_line(r, &c->line);
+		if (!more)
+			break;
+		if (mbox < 0)
+			mbox = is_from_line(c->line.s, c->line.len);
+		/* In an mbox, a "From " line after a blank line (or at the
+		 * start) begins the next message. */
+		if (mbox && is_from_line(c->line.s, c->line.len) &&
+		    (c->msg.len == 0 ||
+		    (c->msg.len >= 1 && c->msg.s[c->msg.len - 1] == '\n' &&
+		    (c->msg.len == 1 || c->msg.s[c->msg.len - 2] == '\n')))) {
+			if (nmsg > 0 || c->msg.len > 0) {
+				bbuf_reset(&c->src);
+				bbuf_adds(&c->src, name);
+				char num[32];
+				snprintf(num, sizeof num, ":%lld",
+				    (long long)msgoff);
+				bbuf_adds(&c->src, num);
+				if ((rv = deliver(c, c->src.s, c->env.s, bad)))
+					goto out;
+			}
+			nmsg++;
+			msgoff = off;
+			bbuf_reset(&c->msg);
+			bbuf_reset(&c->env);
+			bbuf_add(&c->env, c->line.s, c->line.len - 1);
+			off += (off_t)c->line.len;
+			continue;
+		}
+		off += (off_t)c->line.len;
+		if (c->msg.len <= BMSG_MAX)
+			bbuf_add(&c->msg, c->line.s, c->line.len);
+	}
+	if (r->err) {
+		c->err(c->arg, name, strerror(r->err));
+		*bad = 1;
+		goto out;
+	}
+	if (mbox == 1) {
+		bbuf_reset(&c->src);
+		bbuf_adds(&c->src, name);
+		char num[32];
+		snprintf(num, sizeof num, ":%lld", (long long)msgoff);
+		bbuf_adds(&c->src, num);
+		rv = deliver(c, c->src.s, c->env.s, bad);
+	} else if (c->msg.len == 0) {
+		c->err(c->arg, name, "empty file, not a mail message");
+		*bad = 1;
+	} else
+		rv = deliver(c, name, NULL, bad);
+out:
+	free(r);
+	return rv;
+}
+
+static int
+read_path(struct loopctx *c, const char *path, int *bad);
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The files of one Maildir subfolder, in name order (stable output). */
+static int
+read_maildir_sub(struct loopctx *c, const char *dir, const char *sub,
+    int *bad)
+{
+	struct bbuf p = { 0 };
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rv = 0;
+
+	bbuf_adds(&p, dir);
+	bbuf_addc(&p, '/');
+	bbuf_adds(&p, sub);
+	if ((d = opendir(p.s)) == NULL) {
+		if (errno != ENOENT) {
+			c->err(c->arg, p.s, strerror(errno));
+			*bad = 1;
+		}
+		bbuf_free(&p);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = b_realloc(names, cap * sizeof *names);
+		}
+		names[n++] = b_strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmpstr);
+	for (size_t i = 0; i < n; i++) {
+		if (rv == 0) {
+			struct bbuf f = { 0 };
+			bbuf_adds(&f, p.s);
+			bbuf_addc(&f, '/');
+			bbuf_adds(&f, names[i]);
+			rv = read_path(c, f.s, bad);
+			bbuf_free(&f);
+		}
+		free(names[i]);
+	}
+	free(names);
+	bbuf_free(&p);
+	return rv;
+}
+
+static int
+is_maildir(const char *path)
+{
+	static const char *subs[] = { "cur", "new" };
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		struct bbuf p = { 0 };
+		int ok;
+		bbuf_adds(&p, path);
+		bbuf_addc(&p, '/');
+		bbuf_adds(&p, subs[i]);
+		ok = stat(p.s, &st) == 0 && S_ISDIR(st.st_mode);
+		bbuf_free(&p);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+read_path(struct loopctx *c, const char *path, int *bad)
+{
+	struct stat st;
+	int fd, rv;
+
+	/* O_NONBLOCK so that a FIFO without a writer cannot hang us. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		c->err(c->arg, path, strerror(errno));
+		*bad = 1;
+		return 0;
+	}
+	if (fstat(fd, &st) < 0) {
+		c->err(c->arg, path, strerror(errno));
+		close(fd);
+		*bad = 1;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		if (!is_maildir(path)) {
+			c->err(c->arg, path,
+			    "is a directory, not a Maildir (no cur/ or new/)");
+			*bad = 1;
+			return 0;
+		}
+		if ((rv = read_maildir_sub(c, path, "cur", bad)) != 0)
+			return rv;
+		return read_maildir_sub(c, path, "new", bad);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		c->err(c->arg, path, "not a regular file");
+		close(fd);
+		*bad = 1;
+		return 0;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	rv = read_stream(c, fd, path, bad);
+	close(fd);
+	return rv;
+}
+
+static int
+read_pathlist(struct loopctx *c, int *bad)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rv = 0;
+
+	while (rv == 0 && (n = getline(&line, &cap, stdin)) != -1) {
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		rv = read_path(c, line, bad);
+	}
+	if (ferror(stdin)) {
+		c->err(c->arg, "stdin", strerror(errno));
+		*bad = 1;
+	}
+	free(line);
+	return rv;
+}
+
+int
+bmsg_loop(int argc, char **argv, bmsg_fn fn, b_err_fn err, void *arg)
+{
+	struct loopctx c = { .fn = fn, .err = err, .arg = arg };
+	int bad = 0, rv = 0;
+
+	if (argc == 0) {
+		if (isatty(0)) {
+			err(arg, "stdin", "is a terminal; give files, or - "
+			    "for a message on stdin");
+			return 1;
+		}
+		rv = read_pathlist(&c, &bad);
+	}
+	for (int i = 0; rv == 0 && i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0)
+			rv = read_stream(&c, 0, "-", &bad);
+		else
+			rv = read_path(&c, argv[i], &bad);
+	}
+	bbuf_free(&c.msg);
+	bbuf_free(&c.line);
+	bbuf_free(&c.src);
+	bbuf_free(&c.env);
+	return rv ? rv : bad;
+}

@@ -1,0 +1,135 @@
+/* mime.c - the thin GMime layer: parsing, decoded text, headers. */
+#include <string.h>
+
+#include "parse.h"
+
+void
+bmime_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	g_mime_init();
+	done = 1;
+}
+
+GMimeMessage *
+bmime_parse(const char *buf, size_t len)
+{
+	GMimeStream *st;
+	GMimeParser *ps;
+	GMimeMessage *m;
+	GMimeParserOptions *po;
+
+	/* The stream does not own buf; it must outlive the parse only. */
+	st = g_mime_stream_mem_new_with_buffer(buf, len);
+	ps = g_mime_parser_new_with_stream(st);
+	g_mime_parser_set_format(ps, GMIME_FORMAT_MESSAGE);
+	po = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(po,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(po,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	m = g_mime_parser_construct_message(ps, po);
+	g_mime_parser_options_free(po);
+	g_object_unref(ps);
+	g_object_unref(st);
+	return m;
+}
+
+/* A charset name GMime's iconv layer can open, or NULL. */
+static const char *
+usable_charset(const char *cs)
+{
+	iconv_t cd;
+
+	if (cs == NULL || g_ascii_strcasecmp(cs, "utf-8") == 0 ||
+	    g_ascii_strcasecmp(cs, "us-ascii") == 0)
+		return NULL;
+	cd = g_mime_iconv_open("UTF-8", cs);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	g_mime_iconv_close(cd);
+	return cs;
+}
+
+char *
+bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *mem, *filt;
+	GByteArray *ba;
+	const char *cs;
+	char *out;
+	size_t n;
+
+	*lenp = 0;
+	if (dw == NULL)
+		return barena_strdup(a, "");
+	mem = g_mime_stream_mem_new();
+	filt = g_mime_stream_filter_new(mem);
+	/* Guard the charset filter: an unknown charset must not lose the
+	 * text, so it is then passed through as bytes and escaped later. */
+	cs = usable_charset(g_mime_object_get_content_type_parameter(
+	    GMIME_OBJECT(part), "charset"));
+	if (cs != NULL) {
+		GMimeFilter *f = g_mime_filter_charset_new(cs, "UTF-8");
+		if (f != NULL) {
+			g_mime_stream_filter_add(GMIME_STREAM_FILTER(filt), f);
+			g_object_unref(f);
+		}
+	}
+	g_mime_data_wrapper_write_to_stream(dw, filt);
+	g_mime_stream_flush(filt);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	n = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
+	out = barena_strndup(a, (const char *)ba->data, n);
+	/* NUL bytes inside would cut the text short: make them blanks. */
+	for (size_t i = 0; i < n; i++)
+		if (out[i] == '\0' || out[i] == '\r')
+			out[i] = out[i] == '\r' && out[i + 1] == '\n' ? ' ' :
+			    (out[i] ? '\n' : ' ');
+	*lenp = n;
+	g_object_unref(filt);
+	g_object_unref(mem);
+	return out;
+}
+
+char *
+bmime_headers(struct barena *a, GMimeObject *obj)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
+	char *s, *out;
+
+	if (hl == NULL)
+		return barena_strdup(a, "");
+	s = g_mime_header_list_to_string(hl, NULL);
+	out = barena_strdup(a, s ? s : "");
+	g_free(s);
+	return out;
+}
+
+char *
+bmime_header(struct barena *a, GMimeObject *obj, const char *name)
+{
+	const char *raw = g_mime_object_get_header(obj, name);
+	char *dec, *out;
+
+	if (raw == NULL)
+		return NULL;
+	dec = g_mime_utils_header_decode_text(NULL, raw);
+	out = bp_oneline(barena_strdup(a, dec ? dec : raw));
+	g_free(dec);
+	return out;
+}
+
+time_t
+bmime_date(GMimeMessage *m)
+{
+	GDateTime *dt = g_mime_message_get_date(m);
+
+	if (dt == NULL)
+		return -1;
+	return (time_t)g_date_time_to_unix(dt);
+}

@@ -1,0 +1,442 @@
+/*
+ * parse.c - recognising a bounce: the MIME walk, the order in which the
+ * recognisers are tried, attribution (tracking id, VERP), and records.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+struct bparse {
+	struct bparse_opts o;
+	struct barena a;
+	struct bctx *c;
+};
+
+struct bparse *
+bparse_new(const struct bparse_opts *o)
+{
+	struct bparse *p = b_malloc(sizeof *p);
+
+	bmime_init();
+	memset(p, 0, sizeof *p);
+	if (o != NULL)
+		p->o = *o;
+	p->c = b_malloc(sizeof *p->c);
+	return p;
+}
+
+void
+bparse_free(struct bparse *p)
+{
+	if (p == NULL)
+		return;
+	barena_free(&p->a);
+	free(p->c);
+	free(p);
+}
+
+char *
+bp_oneline(char *s)
+{
+	char *w = s, *r = s;
+	int blank = 0;
+
+	while (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r')
+		r++;
+	for (; *r; r++) {
+		if (*r == ' ' || *r == '\t' || *r == '\n' || *r == '\r') {
+			blank = 1;
+			continue;
+		}
+		if (blank)
+			*w++ = ' ';
+		blank = 0;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return s;
+}
+
+char *
+bp_field(struct barena *a, const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = text;
+	struct bbuf b = { 0 };
+	char *out;
+
+	if (text == NULL)
+		return NULL;
+	for (; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		const char *q, *e;
+		if (strncasecmp(p, name, n) != 0)
+			continue;
+		q = p + n;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q != ':')
+			continue;
+		q++;
+		/* the value and its continuation lines */
+		for (;;) {
+			e = strchr(q, '\n');
+			if (e == NULL)
+				e = q + strlen(q);
+			bbuf_add(&b, q, (size_t)(e - q));
+			if (*e == '\0' || (e[1] != ' ' && e[1] != '\t'))
+				break;
+			bbuf_addc(&b, ' ');
+			q = e + 1;
+		}
+		out = bp_oneline(barena_strndup(a, b.s, b.len));
+		bbuf_free(&b);
+		return out;
+	}
+	return NULL;
+}
+
+struct bres *
+bp_add(struct bctx *c, const char *detector)
+{
+	struct bres *r;
+
+	if (c->nres >= BP_MAXRES)
+		return NULL;
+	r = &c->res[c->nres++];
+	memset(r, 0, sizeof *r);
+	r->detector = detector;
+	return r;
+}
+
+/*
+ * The status rule: a report's Status wins, except that a generic one
+ * (X.0.0) gives way to a specific code of the same class found in the
+ * diagnostic text; with no Status, the diagnostic's code is used.  The
+ * SMTP reply code comes from the diagnostic text.
+ */
+void
+bp_codes(struct bctx *c, struct bres *r)
+{
+	char st[12], sm[4];
+
+	if (r->diag == NULL || r->diag[0] == '\0')
+		return;
+	if (bstatus_find(r->diag, st)) {
+		if (r->status == NULL || r->status[0] == '\0')
+			r->status = barena_strdup(c->a, st);
+		else if (bstatus_generic(r->status) && st[0] == r->status[0] &&
+		    !bstatus_generic(st))
+			r->status = barena_strdup(c->a, st);
+	}
+	if ((r->smtp == NULL || r->smtp[0] == '\0') && bsmtp_find(r->diag, sm))
+		r->smtp = barena_strdup(c->a, sm);
+}
+
+/* ---- the MIME walk ---- */
+
+static int
+ct_is(GMimeContentType *ct, const char *type, const char *sub)
+{
+	return ct != NULL && g_mime_content_type_is_type(ct, type, sub);
+}
+
+static char *
+append_text(struct bctx *c, char *old, const char *add)
+{
+	if (old == NULL)
+		return barena_strdup(c->a, add);
+	return barena_printf(c->a, "%s\n\n%s", old, add);
+}
+
+/* Does this text look like DSN fields (a text/plain-labelled report)? */
+static int
+looks_dsn(const char *t)
+{
+	const char *f = b_strcasestr(t, "Final-Recipient:");
+
+	if (f == NULL)
+		f = b_strcasestr(t, "Original-Recipient:");
+	return f != NULL && (f == t || f[-1] == '\n') &&
+	    (b_strcasestr(t, "\nStatus:") || b_strcasestr(t, "\nAction:"));
+}
+
+static void
+returned_message(struct bctx *c, GMimeObject *o)
+{
+	GMimeMessage *om;
+
+	if (c->orighdr != NULL)
+		return;
+	om = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+	if (om == NULL)
+		return;
+	c->orighdr = bmime_headers(c->a, GMIME_OBJECT(om));
+}
+
+static void
+leaf(struct bctx *c, GMimeObject *o, int inorig)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	GMimeContentDisposition *cd;
+	size_t n;
+	char *t;
+
+	if (!GMIME_IS_PART(o))
+		return;
+	if (ct_is(ct, "message", "delivery-status") ||
+	    ct_is(ct, "message", "global-delivery-status") ||
+	    ct_is(ct, "text", "delivery-status")) {
+		t = bmime_part_text(c->a, GMIME_PART(o), &n);
+		c->dsn = append_text(c, c->dsn, t);
+		return;
+	}
+	if (ct_is(ct, "message", "feedback-report")) {
+		c->arf = bmime_part_text(c->a, GMIME_PART(o), &n);
+		return;
+	}
+	if (ct_is(ct, "text", "rfc822-headers") ||
+	    ct_is(ct, "message", "rfc822-headers") ||
+	    ct_is(ct, "message", "global-headers")) {
+		if (c->orighdr == NULL)
+			c->orighdr = bmime_part_text(c->a, GMIME_PART(o), &n);
+		return;
+	}
+	if (inorig || !ct_is(ct, "text", "*"))
+		return;
+	cd = g_mime_object_get_content_disposition(o);
+	t = bmime_part_text(c->a, GMIME_PART(o), &n);
+	if (looks_dsn(t) && c->dsn == NULL) {
+		c->dsn = t;
+		return;
+	}
+	/* An attached text/plain file is usually the returned message. */
+	if (cd != NULL && g_mime_content_disposition_is_attachment(cd) &&
+	    c->body != NULL)
+		return;
+	if (ct_is(ct, "text", "html") && c->body != NULL)
+		return;
+	if (c->bodylen + n > BP_MAXTEXT)
+		return;
+	c->body = append_text(c, c->body, t);
+	c->bodylen += n + 2;
+}
+
+static void
+walk(struct bctx *c, GMimeObject *o, int depth)
+{
+	if (o == NULL || depth > BP_MAXDEPTH)
+		return;
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+		for (int i = 0; i < n; i++)
+			walk(c, g_mime_multipart_get_part(mp, i), depth + 1);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		if (ct_is(ct, "message", "delivery-status") ||
+		    ct_is(ct, "message", "feedback-report"))
+			return;
+		returned_message(c, o);
+		return;
+	}
+	leaf(c, o, 0);
+}
+
+/* ---- attribution and fallbacks ---- */
+
+/* A header of the returned message; the unique header may also be
+ * quoted in the bounce's own text (non-MIME bounces). */
+static char *
+orig_field(struct bctx *c, const char *name)
+{
+	char *v = bp_field(c->a, c->orighdr, name);
+
+	if (v == NULL && c->body != NULL) {
+		/* Look for "Name: value" at a line start in the body. */
+		const char *p = c->body;
+		size_t n = strlen(name);
+		while ((p = b_strcasestr(p, name)) != NULL) {
+			if ((p == c->body || p[-1] == '\n' || p[-1] == ' ' ||
+			    p[-1] == '>') && p[n] == ':') {
+				const char *e = strchr(p, '\n');
+				size_t len = e ? (size_t)(e - p) : strlen(p);
+				char *line = barena_strndup(c->a, p + n + 1,
+				    len - n - 1);
+				return b_trim(line);
+			}
+			p += n;
+		}
+	}
+	return v;
+}
+
+static char *
+tracking_id(struct bctx *c)
+{
+	char *v = NULL;
+
+	if (c->o->idheader != NULL) {
+		v = orig_field(c, c->o->idheader);
+		if (v == NULL)
+			v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+			    c->o->idheader);
+		if (v != NULL)
+			return b_trim(v);
+	}
+	v = bp_field(c->a, c->orighdr, "Message-ID");
+	if (v != NULL) {
+		char *lt = strchr(v, '<'), *gt;
+		if (lt != NULL && (gt = strchr(lt, '>')) != NULL) {
+			*gt = '\0';
+			v = lt + 1;
+		}
+		v = b_trim(v);
+	}
+	return v;
+}
+
+/* The bounce's own envelope recipient: where a VERP address shows. */
+static char *
+verp_rcpt(struct bctx *c)
+{
+	static const char *hdrs[] = { "X-Original-To", "Delivered-To",
+	    "Envelope-To", "To", NULL };
+
+	for (int i = 0; hdrs[i] != NULL; i++) {
+		char *v = bmime_header(c->a, GMIME_OBJECT(c->msg), hdrs[i]);
+		char *addr, *dec;
+		if (v == NULL || (addr = baddr_norm(c->a, v)) == NULL)
+			continue;
+		if ((dec = baddr_verp(c->a, addr, c->o->verp)) != NULL)
+			return dec;
+	}
+	/* The returned message's Return-Path is the VERP address too. */
+	if (c->orighdr != NULL) {
+		char *v = bp_field(c->a, c->orighdr, "Return-Path");
+		char *addr = v ? baddr_norm(c->a, v) : NULL;
+		if (addr != NULL)
+			return baddr_verp(c->a, addr, c->o->verp);
+	}
+	return NULL;
+}
+
+/*
+ * Fill recipients that the report did not name: a VERP address first,
+ * then the returned message's To (when it names exactly one address),
+ * or Delivered-To/X-Original-To.  Never any other address in the text.
+ */
+static void
+fallback_rcpt(struct bctx *c, struct bres *r)
+{
+	static const char *hdrs[] = { "X-Original-To", "Delivered-To", "To",
+	    NULL };
+	char *v;
+
+	if (c->o->verp != NULL && (v = verp_rcpt(c)) != NULL) {
+		r->rcpt = v;
+		return;
+	}
+	for (int i = 0; c->orighdr != NULL && hdrs[i] != NULL; i++) {
+		char *h = bp_field(c->a, c->orighdr, hdrs[i]);
+		if (h == NULL || strchr(h, ',') != NULL)
+			continue;
+		if ((v = baddr_norm(c->a, h)) != NULL) {
+			r->rcpt = v;
+			return;
+		}
+	}
+}
+
+static int
+emit_all(struct bctx *c, bparse_emit_fn emit, void *arg)
+{
+	char date[21], *id = tracking_id(c);
+	int rv;
+
+	if (c->date >= 0)
+		b_isotime(c->date, date);
+	else
+		date[0] = '\0';
+	for (int i = 0; i < c->nres; i++) {
+		struct bres *r = &c->res[i];
+		struct brec rec = { .n = BREC_PARSE_FIELDS };
+
+		if ((r->rcpt == NULL || r->rcpt[0] == '\0') &&
+		    strcmp(r->action, "none") != 0)
+			fallback_rcpt(c, r);
+		rec.f[BF_SOURCE] = c->m->source;
+		rec.f[BF_DATE] = date;
+		rec.f[BF_RCPT] = r->rcpt;
+		rec.f[BF_ACTION] = r->action;
+		rec.f[BF_STATUS] = r->status;
+		rec.f[BF_SMTP] = r->smtp;
+		rec.f[BF_MTA] = r->mta;
+		rec.f[BF_ID] = id;
+		rec.f[BF_DETECTOR] = r->detector;
+		rec.f[BF_DIAG] = r->diag;
+		if ((rv = emit(arg, &rec)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
+static time_t
+report_date(struct bctx *c)
+{
+	time_t t = bmime_date(c->msg);
+
+	if (t < 0 && c->dsn != NULL) {
+		char *v = bp_field(c->a, c->dsn, "Arrival-Date");
+		if (v == NULL)
+			v = bp_field(c->a, c->dsn, "Last-Attempt-Date");
+		t = b_parsedate(v);
+	}
+	if (t < 0 && c->m->envelope != NULL) {
+		const char *p = c->m->envelope + 5;	/* "From " */
+		while (*p && *p != ' ')
+			p++;
+		t = b_parsedate(p);
+	}
+	return t;
+}
+
+int
+bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
+    void *arg)
+{
+	struct bctx *c = p->c;
+	struct bres *r;
+	int rv;
+
+	barena_reset(&p->a);
+	memset(c, 0, sizeof *c);
+	c->a = &p->a;
+	c->o = &p->o;
+	c->m = m;
+	c->date = -1;
+	c->msg = bmime_parse(m->data, m->len);
+	if (c->msg != NULL) {
+		c->subject = bmime_header(c->a, GMIME_OBJECT(c->msg),
+		    "Subject");
+		c->from = bmime_header(c->a, GMIME_OBJECT(c->msg), "From");
+		walk(c, g_mime_message_get_mime_part(c->msg), 0);
+		c->date = report_date(c);
+		/* The order matters: a report that says what happened beats
+		 * a guess from text, and only then is it an auto-reply. */
+		if (bp_dsn(c) == 0 && bp_arf(c) == 0 &&
+		    bp_exim_header(c) == 0 && bp_text(c) == 0)
+			bp_autoreply(c);
+	}
+	if (c->nres == 0 && (r = bp_add(c, "none")) != NULL) {
+		r->action = "none";
+		r->diag = c->subject;
+	}
+	rv = emit_all(c, emit, arg);
+	if (c->msg != NULL)
+		g_object_unref(c->msg);
+	return rv;
+}

@@ -1,0 +1,81 @@
+/*
+ * parse.h - internals of bounce recognition, shared by the files of
+ * lib/ that look at messages.  Not installed; programs use bounce.h.
+ */
+#ifndef BOUNCE_PARSE_H
+#define BOUNCE_PARSE_H
+
+#include <gmime/gmime.h>
+
+#include "bounce.h"
+
+/* Work limits: they bound time and memory on hostile input. */
+#define BP_MAXDEPTH	32	/* MIME nesting we walk into */
+#define BP_MAXTEXT	(4UL << 20)	/* decoded text kept per part */
+#define BP_MAXRES	500	/* records from one message */
+
+/* ---- the GMime layer (mime.c) ---- */
+
+/* Initialise GMime once per process; safe to call again. */
+void bmime_init(void);
+/* Parse a message from memory.  Returns a new reference the caller
+ * drops with g_object_unref(), or NULL when nothing could be parsed. */
+GMimeMessage *bmime_parse(const char *buf, size_t len);
+/* The decoded content of a leaf part as UTF-8 (transfer encoding and
+ * charset undone, at most BP_MAXTEXT bytes).  Arena memory, NUL-ended;
+ * *lenp gets the length.  Never NULL. */
+char *bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp);
+/* The header block of a message as text (arena memory, never NULL). */
+char *bmime_headers(struct barena *a, GMimeObject *obj);
+/* A header's value, RFC 2047-decoded to UTF-8, unfolded (arena memory),
+ * or NULL. */
+char *bmime_header(struct barena *a, GMimeObject *obj, const char *name);
+/* Unix time of a message's Date header, or -1. */
+time_t bmime_date(GMimeMessage *m);
+
+/* ---- one result: a record in the making ---- */
+struct bres {
+	char *rcpt, *action, *status, *smtp, *mta, *diag;
+	const char *detector;
+};
+
+/* ---- what the walk over one message found ---- */
+struct bctx {
+	struct barena *a;
+	const struct bparse_opts *o;
+	const struct bmsg *m;
+	GMimeMessage *msg;
+	char *subject, *from;	/* decoded, or NULL */
+	char *dsn;		/* delivery-status text (all such parts) */
+	char *arf;		/* feedback-report text */
+	char *body;		/* the bounce's own text parts, UTF-8 */
+	size_t bodylen;
+	char *orighdr;		/* headers of the returned message */
+	char *origbody;		/* body of the returned message, if text */
+	time_t date;
+	struct bres res[BP_MAXRES];
+	int nres;
+};
+
+struct bres *bp_add(struct bctx *c, const char *detector);
+/* Fill smtp/status from diag where they are missing (the status rule in
+ * bounce-record(5)). */
+void bp_codes(struct bctx *c, struct bres *r);
+
+/* Header value from a block of header text (folded lines joined), arena
+ * memory, or NULL.  Works on DSN field blocks too. */
+char *bp_field(struct barena *a, const char *text, const char *name);
+/* Collapse white space runs (LF included) into one blank, in place. */
+char *bp_oneline(char *s);
+
+/* The diagnostic next to addr in the bounce's text (arena), or NULL. */
+char *bp_text_diag(struct bctx *c, const char *addr);
+
+/* Recognisers; each returns the number of results it added. */
+int bp_dsn(struct bctx *c);
+int bp_arf(struct bctx *c);
+int bp_exim_header(struct bctx *c);
+int bp_text(struct bctx *c);
+int bp_autoreply(struct bctx *c);
+
+#endif

@@ -1,0 +1,115 @@
+/* status.c - RFC 3463 enhanced status codes and SMTP reply codes. */
+#include <ctype.h>
+#include <string.h>
+
+#include "bounce.h"
+
+/* Parse "C.S.D" at p exactly (no bounds checks on the context). */
+static int
+status_at(const char *p, char out[12], const char **endp)
+{
+	const char *q = p;
+	int sub = 0, det = 0, ns = 0, nd = 0;
+
+	if (*q != '2' && *q != '4' && *q != '5')
+		return 0;
+	if (q[1] != '.')
+		return 0;
+	q += 2;
+	while (isdigit((unsigned char)*q) && ns < 4)
+		sub = sub * 10 + (*q++ - '0'), ns++;
+	if (ns == 0 || ns > 3 || *q != '.')
+		return 0;
+	q++;
+	while (isdigit((unsigned char)*q) && nd < 4)
+		det = det * 10 + (*q++ - '0'), nd++;
+	if (nd == 0 || nd > 3)
+		return 0;
+	snprintf(out, 12, "%c.%d.%d", *p, sub, det);
+	if (endp)
+		*endp = q;
+	return 1;
+}
+
+int
+bstatus_parse(const char *s, char out[12])
+{
+	const char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!status_at(s, out, &end))
+		return 0;
+	/* "5.1.10" is fine, "5.1.1.3" (an IP) is not a status. */
+	if (*end == '.' && isdigit((unsigned char)end[1]))
+		return 0;
+	return !isdigit((unsigned char)*end);
+}
+
+int
+bstatus_find(const char *text, char out[12])
+{
+	for (const char *p = text; *p; p++) {
+		const char *end;
+		if (*p != '2' && *p != '4' && *p != '5')
+			continue;
+		if (p > text && (isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '.' || p[-1] == '-' || p[-1] == '_' ||
+		    p[-1] == '/' || p[-1] == ':'))
+			continue;
+		if (!status_at(p, out, &end))
+			continue;
+		if (isalnum((unsigned char)*end) ||
+		    (*end == '.' && isdigit((unsigned char)end[1])) ||
+		    *end == '-' || *end == '@')
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+int
+bsmtp_find(const char *text, char out[4])
+{
+	for (const char *p = text; *p; p++) {
+		if (*p != '2' && *p != '4' && *p != '5')
+			continue;
+		if (!isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]))
+			continue;
+		if (p > text && (isalnum((unsigned char)p[-1]) ||
+		    strchr(".-_/:@#=+[<(", p[-1]) != NULL)) {
+			p += 2;
+			continue;
+		}
+		/* The code ends at a blank, a '-' continuation, or the end. */
+		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' &&
+		    p[3] != '\t' && p[3] != ',' && p[3] != ']' &&
+		    p[3] != ';' && p[3] != ')') {
+			p += 2;
+			continue;
+		}
+		if (p[3] == '-' && !isalpha((unsigned char)p[4]) &&
+		    !isdigit((unsigned char)p[4])) {
+			p += 2;
+			continue;
+		}
+		/* Reply codes have a second digit 0-5. */
+		if (p[1] > '5') {
+			p += 2;
+			continue;
+		}
+		out[0] = p[0];
+		out[1] = p[1];
+		out[2] = p[2];
+		out[3] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+int
+bstatus_generic(const char *st)
+{
+	return st != NULL && st[0] != '\0' && strcmp(st + 1, ".0.0") == 0;
+}

@@ -1,0 +1,493 @@
+/* util.c - allocation, strings, buffers, arenas, dates. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bounce.h"
+
+static void
+b_oom(void)
+{
+	static const char msg[] = "bounce: out of memory\n";
+
+	/* Nothing else is safe here; write(2) needs no memory. */
+	if (write(2, msg, sizeof msg - 1) < 0)
+		abort();
+	abort();
+}
+
+void *
+b_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		b_oom();
+	return p;
+}
+
+void *
+b_realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		b_oom();
+	return p;
+}
+
+char *
+b_strndup(const char *s, size_t n)
+{
+	char *p = b_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+b_strdup(const char *s)
+{
+	return b_strndup(s, strlen(s));
+}
+
+size_t
+b_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size > 0) {
+		size_t k = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, k);
+		dst[k] = '\0';
+	}
+	return n;
+}
+
+long long
+b_strtonum(const char *s, long long min, long long max, const char **errstr)
+{
+	char *end;
+	long long v;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0') {
+		*errstr = "invalid";
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0' || end == s)
+		*errstr = "invalid";
+	else if (errno == ERANGE || v < min)
+		*errstr = v < min ? "too small" : "too large";
+	else if (v > max)
+		*errstr = "too large";
+	return *errstr ? 0 : v;
+}
+
+const char *
+b_memcasemem(const char *hay, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+	int c0;
+
+	if (m == 0)
+		return hay;
+	if (m > n)
+		return NULL;
+	c0 = tolower((unsigned char)needle[0]);
+	for (size_t i = 0; i + m <= n; i++) {
+		if (tolower((unsigned char)hay[i]) != c0)
+			continue;
+		if (strncasecmp(hay + i, needle, m) == 0)
+			return hay + i;
+	}
+	return NULL;
+}
+
+const char *
+b_strcasestr(const char *hay, const char *needle)
+{
+	return b_memcasemem(hay, strlen(hay), needle);
+}
+
+int
+b_startcase(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *
+b_lower(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 'a' - 'A';
+	return s;
+}
+
+char *
+b_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* ---- bbuf ---- */
+
+static void
+bbuf_grow(struct bbuf *b, size_t n)
+{
+	size_t need = b->len + n + 1;
+
+	if (need <= b->cap)
+		return;
+	if (need < b->len)
+		b_oom();
+	b->cap = b->cap ? b->cap : 256;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->s = b_realloc(b->s, b->cap);
+}
+
+void
+bbuf_add(struct bbuf *b, const void *p, size_t n)
+{
+	bbuf_grow(b, n);
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+bbuf_addc(struct bbuf *b, int c)
+{
+	bbuf_grow(b, 1);
+	b->s[b->len++] = (char)c;
+	b->s[b->len] = '\0';
+}
+
+void
+bbuf_adds(struct bbuf *b, const char *s)
+{
+	bbuf_add(b, s, strlen(s));
+}
+
+void
+bbuf_reset(struct bbuf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+}
+
+void
+bbuf_free(struct bbuf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- arena ---- */
+
+struct barena_blk {
+	struct barena_blk *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+#define BARENA_BLK 16384
+
+void *
+barena_alloc(struct barena *a, size_t n)
+{
+	struct barena_blk *b = a->head;
+	size_t al = sizeof(max_align_t);
+
+	n = (n + al - 1) / al * al;
+	if (n == 0)
+		n = al;
+	/* Reuse a kept block with room, else add one in front. */
+	for (; b != NULL; b = b->next)
+		if (b->size - b->used >= n)
+			break;
+	if (b == NULL) {
+		size_t sz = n > BARENA_BLK ? n : BARENA_BLK;
+		b = b_malloc(sizeof *b + sz);
+		b->size = sz;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	b->used += n;
+	return (char *)b->data + b->used - n;
+}
+
+char *
+barena_strndup(struct barena *a, const char *s, size_t n)
+{
+	char *p = barena_alloc(a, n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+barena_strdup(struct barena *a, const char *s)
+{
+	return barena_strndup(a, s, strlen(s));
+}
+
+char *
+barena_printf(struct barena *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return barena_strdup(a, "");
+	p = barena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+barena_reset(struct barena *a)
+{
+	struct barena_blk *b, *next, *keep = NULL;
+
+	/* Keep ordinary blocks for reuse; give back oversized ones so one
+	 * huge message does not pin memory for the rest of the run. */
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		if (b->size > BARENA_BLK) {
+			free(b);
+			continue;
+		}
+		b->used = 0;
+		b->next = keep;
+		keep = b;
+	}
+	a->head = keep;
+}
+
+void
+barena_free(struct barena *a)
+{
+	struct barena_blk *b, *next;
+
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = NULL;
+}
+
+/* ---- dates ---- */
+
+void
+b_isotime(time_t t, char buf[21])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		b_strlcpy(buf, "-", 21);
+}
+
+static int
+month_index(const char *s)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+	for (int i = 0; i < 12; i++)
+		if (strncasecmp(s, months + 3 * i, 3) == 0)
+			return i;
+	return -1;
+}
+
+/* Days from 1970-01-01 to the given civil date (proleptic Gregorian). */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+zone_offset(const char *z)
+{
+	static const struct { const char *n; int off; } zones[] = {
+		{ "UT", 0 }, { "GMT", 0 }, { "UTC", 0 }, { "Z", 0 },
+		{ "EST", -500 }, { "EDT", -400 }, { "CST", -600 },
+		{ "CDT", -500 }, { "MST", -700 }, { "MDT", -600 },
+		{ "PST", -800 }, { "PDT", -700 }, { "JST", 900 },
+		{ "CET", 100 }, { "CEST", 200 }, { "BST", 100 },
+	};
+	int sign, v;
+
+	if (*z == '+' || *z == '-') {
+		sign = *z == '-' ? -1 : 1;
+		z++;
+		if (!isdigit((unsigned char)z[0]) ||
+		    !isdigit((unsigned char)z[1]))
+			return 0;
+		v = (z[0] - '0') * 1000 + (z[1] - '0') * 100;
+		z += 2;
+		if (*z == ':')
+			z++;
+		if (isdigit((unsigned char)z[0]) &&
+		    isdigit((unsigned char)z[1]))
+			v += (z[0] - '0') * 10 + (z[1] - '0');
+		return sign * v;
+	}
+	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+		size_t n = strlen(zones[i].n);
+		if (strncasecmp(z, zones[i].n, n) == 0 &&
+		    !isalpha((unsigned char)z[n]))
+			return zones[i].off;
+	}
+	return 0;
+}
+
+/*
+ * Tolerant RFC 5322 date parsing: "[Day,] DD Mon YYYY HH:MM[:SS] zone",
+ * also the asctime order of mbox "From " lines ("Mon Jan  2 15:04:05
+ * 2006") and ISO "YYYY-MM-DD HH:MM:SS".  Missing zone means UTC.
+ */
+time_t
+b_parsedate(const char *s)
+{
+	long long y = -1, days;
+	int mon = -1, d = -1, hh = 0, mm = 0, ss = 0, off = 0;
+	const char *p = s;
+	char word[16];
+
+	if (s == NULL)
+		return -1;
+	while (*p) {
+		size_t n = 0;
+		while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\n' ||
+		    *p == '\r')
+			p++;
+		if (*p == '\0')
+			break;
+		if (isdigit((unsigned char)*p)) {
+			const char *q = p;
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (*q == ':' && isdigit((unsigned char)q[1])) {
+				/* a time */
+				hh = atoi(p);
+				mm = atoi(q + 1);
+				q++;
+				while (isdigit((unsigned char)*q))
+					q++;
+				if (*q == ':') {
+					ss = atoi(q + 1);
+					q++;
+					while (isdigit((unsigned char)*q))
+						q++;
+				}
+				if (*q == '.')	/* fractions */
+					for (q++; isdigit((unsigned char)*q);)
+						q++;
+				p = q;
+				continue;
+			}
+			if (*q == '-' && q - p == 4 && y < 0) {
+				/* ISO date YYYY-MM-DD */
+				y = atoll(p);
+				mon = atoi(q + 1) - 1;
+				q++;
+				while (isdigit((unsigned char)*q))
+					q++;
+				if (*q == '-')
+					d = atoi(q + 1);
+				q++;
+				while (isdigit((unsigned char)*q))
+					q++;
+				if (*q == 'T')
+					q++;
+				p = q;
+				continue;
+			}
+			if (d < 0 && q - p <= 2)
+				d = atoi(p);
+			else if (y < 0)
+				y = atoll(p);
+			p = q;
+			continue;
+		}
+		if (*p == '+' || *p == '-') {
+			off = zone_offset(p);
+			p++;
+			while (isdigit((unsigned char)*p) || *p == ':')
+				p++;
+			continue;
+		}
+		if (*p == '(') {	/* comment */
+			while (*p && *p != ')')
+				p++;
+			if (*p)
+				p++;
+			continue;
+		}
+		while (p[n] && !isspace((unsigned char)p[n]) && p[n] != ',' &&
+		    n < sizeof word - 1) {
+			word[n] = p[n];
+			n++;
+		}
+		word[n] = '\0';
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (mon < 0 && n >= 3 && month_index(word) >= 0)
+			mon = month_index(word);
+		else if (isupper((unsigned char)word[0]) && n <= 4 &&
+		    (word[n - 1] == 'T' || strcmp(word, "Z") == 0 ||
+		    strcmp(word, "UT") == 0))
+			off = zone_offset(word);
+		p += n;
+		while (*p && !isspace((unsigned char)*p) && *p != ',')
+			p++;
+	}
+	if (y < 0 || mon < 0 || d < 1 || d > 31 || hh > 23 || mm > 59 ||
+	    ss > 60)
+		return -1;
+	if (y < 100)
+		y += y < 50 ? 2000 : 1900;
+	if (y < 1970 || y > 9999)
+		return -1;
+	days = days_from_civil(y, mon + 1, d);
+	return (time_t)(days * 86400 + hh * 3600 + mm * 60 + ss -
+	    ((off / 100) * 3600 + (off % 100) * 60));
+}
