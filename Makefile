@@ -26,7 +26,7 @@ B       ?= build
 SANFLAGS =
 endif
 
-PROGS   = bparse
+PROGS   = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
 MAN     = $(wildcard man/*.[1-8])
@@ -79,7 +79,7 @@ $(B)/.deps-test:
 	$(call need,$(PKG_TEST))
 	@mkdir -p $(B) && touch $@
 
-$(B)/lib/%.o: lib/%.c lib/bounce.h lib/parse.h | $(B)/.deps-build
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/.deps-build
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(B)/cmd/%.o: cmd/%.c lib/bounce.h | $(B)/.deps-build

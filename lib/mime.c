@@ -1,4 +1,5 @@
 /* mime.c - the thin GMime layer: parsing, decoded text, headers. */
+#include <signal.h>
 #include <string.h>
 
 #include "parse.h"
@@ -11,6 +12,9 @@ bmime_init(void)
 	if (done)
 		return;
 	g_mime_init();
+	/* GMime's initialisation ignores SIGPIPE; the tools are filters
+	 * and should end quietly when the reader goes away (| head). */
+	signal(SIGPIPE, SIG_DFL);
 	done = 1;
 }
 
