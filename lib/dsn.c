@@ -81,6 +81,10 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	if (st != NULL && bstatus_parse(st, stbuf))
 		r->status = barena_strdup(c->a, stbuf);
 	r->diag = untype(bp_field(c->a, blk, "Diagnostic-Code"));
+	/* Some MTAs leave the diagnostic out of the report and say it
+	 * only in the text part, next to the address. */
+	if ((r->diag == NULL || r->diag[0] == '\0') && addr != NULL)
+		r->diag = bp_text_diag(c, addr);
 	r->mta = untype(bp_field(c->a, blk, "Remote-MTA"));
 	if (r->mta == NULL || r->mta[0] == '\0')
 		r->mta = (char *)rmta_default;
@@ -89,6 +93,34 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	    r->status);
 	if (r->mta != NULL)
 		b_lower(r->mta);
+}
+
+/*
+ * Some MTAs write all recipients' fields without the blank lines that
+ * should separate them: a recipient field seen a second time starts the
+ * next recipient's block.
+ */
+static void
+dsn_blocks(struct bctx *c, const char *p, const char *e)
+{
+	int fin = 0, orig = 0;
+
+	for (const char *l = p; l < e;) {
+		const char *nl = memchr(l, '\n', (size_t)(e - l));
+		int isfin = b_startcase(l, "Final-Recipient:") ||
+		    b_startcase(l, "Final-Recipient :");
+		int isorig = b_startcase(l, "Original-Recipient:");
+		if ((isfin && fin) || (isorig && orig)) {
+			dsn_block(c, barena_strndup(c->a, p,
+			    (size_t)(l - p)), NULL);
+			p = l;
+			fin = orig = 0;
+		}
+		fin |= isfin;
+		orig |= isorig;
+		l = nl ? nl + 1 : e;
+	}
+	dsn_block(c, barena_strndup(c->a, p, (size_t)(e - p)), NULL);
 }
 
 int
@@ -101,8 +133,7 @@ bp_dsn(struct bctx *c)
 		return 0;
 	while (*p) {
 		const char *e = block_end(p);
-		char *blk = barena_strndup(c->a, p, (size_t)(e - p));
-		dsn_block(c, blk, NULL);
+		dsn_blocks(c, p, e);
 		p = e;
 		while (*p == '\n' || *p == ' ' || *p == '\t')
 			p++;

@@ -116,11 +116,25 @@ deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 	return c->fn(c->arg, &m);
 }
 
-/* Is this (LF-terminated) line an mbox separator? */
+/*
+ * Is this (LF-terminated) line an mbox separator?  "From " then the
+ * envelope sender and a date with a time of day, as every mbox writer
+ * puts it.  Body lines that start with "From " (unescaped by careless
+ * writers) rarely have that shape.
+ */
 static int
 is_from_line(const char *s, size_t n)
 {
-	return n >= 6 && memcmp(s, "From ", 5) == 0;
+	const char *p, *e = s + n;
+
+	if (n < 6 || memcmp(s, "From ", 5) != 0)
+		return 0;
+	for (p = s + 5; p + 5 <= e; p++)
+		if (p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' &&
+		    p[2] == ':' && p[3] >= '0' && p[3] <= '9' &&
+		    p[4] >= '0' && p[4] <= '9')
+			return 1;
+	return 0;
 }
 
 static int
@@ -143,14 +157,13 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 		more = rd_line(r, &c->line);
 		if (!more)
 			break;
+		/* A file is an mbox when its first line says "From ". */
 		if (mbox < 0)
-			mbox = is_from_line(c->line.s, c->line.len);
-		/* In an mbox, a "From " line after a blank line (or at the
-		 * start) begins the next message. */
-		if (mbox && is_from_line(c->line.s, c->line.len) &&
-		    (c->msg.len == 0 ||
-		    (c->msg.len >= 1 && c->msg.s[c->msg.len - 1] == '\n' &&
-		    (c->msg.len == 1 || c->msg.s[c->msg.len - 2] == '\n')))) {
+			mbox = c->line.len > 5 &&
+			    memcmp(c->line.s, "From ", 5) == 0;
+		/* In an mbox, a separator line begins the next message. */
+		if (mbox && ((nmsg == 0 && c->msg.len == 0) ||
+		    is_from_line(c->line.s, c->line.len))) {
 			if (nmsg > 0 || c->msg.len > 0) {
 				bbuf_reset(&c->src);
 				bbuf_adds(&c->src, name);

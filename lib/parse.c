@@ -111,10 +111,14 @@ bp_add(struct bctx *c, const char *detector)
 }
 
 /*
- * The status rule: a report's Status wins, except that a generic one
- * (X.0.0) gives way to a specific code of the same class found in the
- * diagnostic text; with no Status, the diagnostic's code is used.  The
- * SMTP reply code comes from the diagnostic text.
+ * The status rule: the Status field of a report is the reporting MTA's
+ * summary; an enhanced code in the diagnostic text is the answer of the
+ * server that refused the message, and so the more specific of the two.
+ * The diagnostic's code wins when it is of the same class as the Status,
+ * or permanent (5.x.x) where the Status said temporary; otherwise, and
+ * when the diagnostic holds no code, the Status stands.  With no Status,
+ * the diagnostic's code is used.  The SMTP reply code comes from the
+ * diagnostic text.
  */
 void
 bp_codes(struct bctx *c, struct bres *r)
@@ -124,10 +128,9 @@ bp_codes(struct bctx *c, struct bres *r)
 	if (r->diag == NULL || r->diag[0] == '\0')
 		return;
 	if (bstatus_find(r->diag, st)) {
-		if (r->status == NULL || r->status[0] == '\0')
-			r->status = barena_strdup(c->a, st);
-		else if (bstatus_generic(r->status) && st[0] == r->status[0] &&
-		    !bstatus_generic(st))
+		if (r->status == NULL || r->status[0] == '\0' ||
+		    st[0] == r->status[0] ||
+		    (st[0] == '5' && r->status[0] == '4'))
 			r->status = barena_strdup(c->a, st);
 	}
 	if ((r->smtp == NULL || r->smtp[0] == '\0') && bsmtp_find(r->diag, sm))
@@ -162,15 +165,30 @@ looks_dsn(const char *t)
 	    (b_strcasestr(t, "\nStatus:") || b_strcasestr(t, "\nAction:"));
 }
 
+static void walk(struct bctx *c, GMimeObject *o, int depth);
+
+/*
+ * An attached message is the returned original, unless it is itself a
+ * report (a bounce forwarded by a gateway or a person): then its parts
+ * are what the bounce says.
+ */
 static void
-returned_message(struct bctx *c, GMimeObject *o)
+returned_message(struct bctx *c, GMimeObject *o, int depth)
 {
 	GMimeMessage *om;
+	GMimeObject *body;
 
-	if (c->orighdr != NULL)
-		return;
 	om = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
 	if (om == NULL)
+		return;
+	body = g_mime_message_get_mime_part(om);
+	if (c->dsn == NULL && c->arf == NULL && body != NULL &&
+	    ct_is(g_mime_object_get_content_type(body), "multipart",
+	    "report")) {
+		walk(c, body, depth + 1);
+		return;
+	}
+	if (c->orighdr != NULL)
 		return;
 	c->orighdr = bmime_headers(c->a, GMIME_OBJECT(om));
 }
@@ -223,6 +241,42 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 	c->bodylen += n + 2;
 }
 
+/*
+ * A multipart whose boundary parameter matches none of its delimiter
+ * lines has no parts: GMime keeps everything as the prologue.  If the
+ * prologue holds delimiter lines of another boundary, parse it again
+ * with that one; otherwise take it as the bounce's text.
+ */
+static void
+lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
+{
+	const char *pro = g_mime_multipart_get_prologue(mp);
+	const char *p, *e;
+	GMimeMessage *m;
+	char *bnd, *doc;
+
+	if (pro == NULL || *pro == '\0')
+		return;
+	for (p = pro; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (p[0] == '-' && p[1] == '-' && p[2] > ' ')
+			break;
+	if (p == NULL || depth >= BP_MAXDEPTH) {
+		c->body = barena_strdup(c->a, pro);
+		c->bodylen = strlen(c->body);
+		return;
+	}
+	e = p + 2;
+	while (*e > ' ')
+		e++;
+	bnd = barena_strndup(c->a, p + 2, (size_t)(e - p - 2));
+	doc = barena_printf(c->a, "Content-Type: multipart/mixed; "
+	    "boundary=\"%s\"\n\n%s", bnd, pro);
+	if ((m = bmime_parse(doc, strlen(doc))) == NULL)
+		return;
+	walk(c, g_mime_message_get_mime_part(m), depth + 1);
+	g_object_unref(m);
+}
+
 static void
 walk(struct bctx *c, GMimeObject *o, int depth)
 {
@@ -233,6 +287,8 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 		int n = g_mime_multipart_get_count(mp);
 		for (int i = 0; i < n; i++)
 			walk(c, g_mime_multipart_get_part(mp, i), depth + 1);
+		if (n == 0)
+			lost_boundary(c, mp, depth);
 		return;
 	}
 	if (GMIME_IS_MESSAGE_PART(o)) {
@@ -240,7 +296,7 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 		if (ct_is(ct, "message", "delivery-status") ||
 		    ct_is(ct, "message", "feedback-report"))
 			return;
-		returned_message(c, o);
+		returned_message(c, o, depth);
 		return;
 	}
 	leaf(c, o, 0);
@@ -337,6 +393,13 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 	char *v;
 
 	if (c->o->verp != NULL && (v = verp_rcpt(c)) != NULL) {
+		r->rcpt = v;
+		return;
+	}
+	/* The bounce's own X-Failed-Recipients, when it names just one. */
+	v = bmime_header(c->a, GMIME_OBJECT(c->msg), "X-Failed-Recipients");
+	if (v != NULL && strchr(v, ',') == NULL &&
+	    (v = baddr_norm(c->a, v)) != NULL) {
 		r->rcpt = v;
 		return;
 	}

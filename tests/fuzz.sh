@@ -1,0 +1,83 @@
+#!/bin/sh
+# fuzz.sh [SECONDS] - build the libFuzzer targets in tests/fuzz/ with
+# clang (ASan + UBSan) into build-fuzz/ and run each for SECONDS
+# (default 60).  Seeds: the Sisimai corpus beside the checkout (when it
+# is there) and tests/fixtures.  A crash, a leak, a timeout or running
+# out of memory makes the script exit 1 and say where the input is.
+set -u
+TIME=${1:-60}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$TOP/build-fuzz
+CORPUS=${CORPUS:-$TOP/../shared/corpus/sisimai}
+CC=${FUZZCC:-clang}
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra"
+
+die() { echo "fuzz: $*" >&2; exit 2; }
+
+command -v "$CC" >/dev/null 2>&1 || die "$CC not found (apt-get install clang)"
+PKG="gmime-3.0 tdb libcurl"
+PKGCFLAGS=$(pkg-config --cflags $PKG) || die "pkg-config $PKG failed"
+PKGLIBS=$(pkg-config --libs $PKG) || die "pkg-config $PKG failed"
+
+mkdir -p "$OUT/lib" "$OUT/crashes" || exit 2
+
+echo "== fuzz: building into $OUT"
+objs=""
+for src in "$TOP"/lib/*.c; do
+	# Nothing with a main() goes into the fuzzers.
+	grep -q '^main(' "$src" && continue
+	o=$OUT/lib/$(basename "$src" .c).o
+	$CC $CFLAGS $SAN -fsanitize=fuzzer-no-link -I"$TOP/lib" $PKGCFLAGS \
+	    -c -o "$o" "$src" || die "cannot compile $src"
+	objs="$objs $o"
+done
+targets=""
+for src in "$TOP"/tests/fuzz/*.c; do
+	t=$(basename "$src" .c)
+	$CC $CFLAGS $SAN -fsanitize=fuzzer -I"$TOP/lib" $PKGCFLAGS \
+	    -o "$OUT/$t" "$src" $objs $PKGLIBS || die "cannot build $t"
+	targets="$targets $t"
+done
+
+# Seeds.  libFuzzer writes new inputs to the first directory it is given
+# and reads the others (recursively).
+seeds=""
+[ -d "$CORPUS/maildir" ] && seeds="$seeds $CORPUS/maildir"
+[ -d "$CORPUS/mailbox" ] && seeds="$seeds $CORPUS/mailbox"
+[ -d "$TOP/tests/fixtures" ] && seeds="$seeds $TOP/tests/fixtures"
+[ -d "$CORPUS/maildir" ] || echo "fuzz: corpus not found at $CORPUS; seeding from tests/fixtures only"
+rseeds=$OUT/seeds-record
+mkdir -p "$rseeds"
+printf 'a.eml\t2014-11-04T15:01:16Z\tuser@example.com\tfailed\t5.1.1\t550\tmx.example.net\t<id@example.org>\tdsn\t550 5.1.1 user unknown' >"$rseeds/1"
+printf 'b.mbox:1234\t-\t-\tnone\t-\t-\t-\t-\tnone\tsome \\\\ text\\twith\\ttabs\\n\\x01\thard\tuserunknown' >"$rseeds/2"
+printf '\\x23c\t-\t\\x2d\tdelayed\t4.2.2\t452\t-\t-\tdsn\t\xc3\xa9t\xc3\xa9 \\xff\tsoft\tmailboxfull\textra' >"$rseeds/3"
+printf '{"source":"x"}\t\t\t\t\t\t\t\t\t' >"$rseeds/4"
+
+rc=0
+for t in $targets; do
+	case $t in
+	fuzz-record) dirs=$rseeds; dict= ;;
+	*) dirs=$seeds; dict=-dict=$TOP/tests/fuzz/parse.dict ;;
+	esac
+	work=$OUT/corpus/$t
+	mkdir -p "$work"
+	log=$OUT/$t.log
+	echo "== fuzz: $t for ${TIME}s (log: $log)"
+	"$OUT/$t" -max_total_time="$TIME" -rss_limit_mb=2048 -timeout=10 \
+	    -max_len=262144 -print_final_stats=1 $dict \
+	    -artifact_prefix="$OUT/crashes/$t-" "$work" $dirs >"$log" 2>&1
+	st=$?
+	grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' "$log" | sed 's/^/   /'
+	if [ $st -ne 0 ]; then
+		rc=1
+		echo "fuzz: $t FAILED (exit $st); the end of its log:" >&2
+		tail -n 40 "$log" >&2
+		grep -h 'Test unit written to' "$log" | sed 's/^/fuzz: /' >&2
+	fi
+done
+if [ $rc -ne 0 ]; then
+	echo "fuzz: crashing inputs are in $OUT/crashes/; reproduce one with" >&2
+	echo "fuzz:   $OUT/<target> $OUT/crashes/<file>" >&2
+fi
+exit $rc
