@@ -52,6 +52,9 @@ struct bctx {
 	size_t bodylen;
 	char *orighdr;		/* headers of the returned message */
 	char *origbody;		/* body of the returned message, if text */
+	char *tophdr;		/* the bounce's own header block */
+	char *excl[8];		/* addresses never reported as failed */
+	int nexcl;
 	time_t date;
 	struct bres res[BP_MAXRES];
 	int nres;

@@ -46,6 +46,36 @@ bstatus_parse(const char *s, char out[12])
 	return !isdigit((unsigned char)*end);
 }
 
+/* Is p just after a multi-line SMTP reply code, as in "550-5.1.1"? */
+static int
+after_reply_code(const char *text, const char *p)
+{
+	return p - text >= 4 && p[-1] == '-' &&
+	    isdigit((unsigned char)p[-2]) && isdigit((unsigned char)p[-3]) &&
+	    isdigit((unsigned char)p[-4]) &&
+	    (p - text == 4 || !isalnum((unsigned char)p[-5]));
+}
+
+/* Is the word before p one after which a dotted number is a software
+ * version rather than a status ("Exim 4.94.2", "version 2.11.3")? */
+static int
+after_version_word(const char *text, const char *p)
+{
+	static const char *words[] = { "version", "ver", "release", "exim",
+	    "postfix", "dovecot", NULL };
+	const char *e = p, *w;
+
+	while (e > text && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	for (w = e; w > text && isalpha((unsigned char)w[-1]); w--)
+		;
+	for (int i = 0; words[i] != NULL && w < e; i++)
+		if (strlen(words[i]) == (size_t)(e - w) &&
+		    strncasecmp(w, words[i], (size_t)(e - w)) == 0)
+			return 1;
+	return 0;
+}
+
 int
 bstatus_find(const char *text, char out[12])
 {
@@ -54,14 +84,18 @@ bstatus_find(const char *text, char out[12])
 		if (*p != '2' && *p != '4' && *p != '5')
 			continue;
 		if (p > text && (isalnum((unsigned char)p[-1]) ||
-		    p[-1] == '.' || p[-1] == '-' || p[-1] == '_' ||
-		    p[-1] == '/' || p[-1] == ':'))
+		    p[-1] == '.' || p[-1] == '_' || p[-1] == '/' ||
+		    p[-1] == ':' ||
+		    (p[-1] == '-' && !after_reply_code(text, p))))
 			continue;
 		if (!status_at(p, out, &end))
 			continue;
+		/* "5.1.1.3" is an IP address, "4.1.2.tar" a file name. */
 		if (isalnum((unsigned char)*end) ||
-		    (*end == '.' && isdigit((unsigned char)end[1])) ||
+		    (*end == '.' && isalnum((unsigned char)end[1])) ||
 		    *end == '-' || *end == '@')
+			continue;
+		if (after_version_word(text, p))
 			continue;
 		return 1;
 	}
@@ -78,7 +112,7 @@ bsmtp_find(const char *text, char out[4])
 		    !isdigit((unsigned char)p[2]))
 			continue;
 		if (p > text && (isalnum((unsigned char)p[-1]) ||
-		    strchr(".-_/:@#=+[<(", p[-1]) != NULL)) {
+		    strchr(".,-_/:@=+[<(", p[-1]) != NULL)) {
 			p += 2;
 			continue;
 		}

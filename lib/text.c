@@ -1,13 +1,322 @@
 /*
  * text.c - bounces written in an MTA's or a provider's own words.
+ *
+ * Most such bounces share one shape: some words that say which software
+ * wrote it, a part of the text that lists the failed addresses, each
+ * followed by what went wrong, and then the returned message.  So a
+ * format is data (struct btext_fmt in formats.c): how to recognise it,
+ * where its error section starts and where it ends.  This file holds the
+ * one engine that reads every format.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "parse.h"
+#include "formats.h"
+
+#define DIAG_MAX 1200		/* bytes of text kept as one diagnostic */
+
+/* Does any of the '|'-separated alternatives occur in s? */
+int
+bt_any(const char *s, const char *alts)
+{
+	char buf[256];
+
+	if (s == NULL || alts == NULL)
+		return 0;
+	while (*alts) {
+		const char *bar = strchr(alts, '|');
+		size_t n = bar ? (size_t)(bar - alts) : strlen(alts);
+		if (n > 0 && n < sizeof buf) {
+			memcpy(buf, alts, n);
+			buf[n] = '\0';
+			if (b_strcasestr(s, buf) != NULL)
+				return 1;
+		}
+		alts += n;
+		if (*alts == '|')
+			alts++;
+	}
+	return 0;
+}
+
+/* The earliest position of any alternative in [s, e), or NULL; *len
+ * gets the length of the alternative found there. */
+static const char *
+first_of(const char *s, const char *e, const char *alts, size_t *len)
+{
+	const char *best = NULL;
+	char buf[256];
+
+	while (alts != NULL && *alts) {
+		const char *bar = strchr(alts, '|');
+		size_t n = bar ? (size_t)(bar - alts) : strlen(alts);
+		if (n > 0 && n < sizeof buf) {
+			const char *p;
+			memcpy(buf, alts, n);
+			buf[n] = '\0';
+			p = b_memcasemem(s, (size_t)(e - s), buf);
+			if (p != NULL && (best == NULL || p < best)) {
+				best = p;
+				*len = n;
+			}
+		}
+		alts += n;
+		if (*alts == '|')
+			alts++;
+	}
+	return best;
+}
+
+static int
+header_line(const char *l, const char *e)
+{
+	static const char *names[] = { "Return-Path:", "Received:",
+	    "DKIM-Signature:", "X-Received:", "Message-ID:", "Date:",
+	    "From:", "To:", "Subject:", "MIME-Version:", "Content-Type:",
+	    "Return-path:", "Authentication-Results:", "Delivered-To:",
+	    "X-Original-To:", "Reply-To:", NULL };
+
+	for (int i = 0; names[i] != NULL; i++) {
+		size_t n = strlen(names[i]);
+		if ((size_t)(e - l) > n && strncasecmp(l, names[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Where the returned message starts inside [s, e) when no marker says
+ * so: two header lines in a row at the start of a paragraph.
+ */
+static const char *
+headers_start(const char *s, const char *e)
+{
+	for (const char *l = s; l < e;) {
+		const char *nl = memchr(l, '\n', (size_t)(e - l));
+		if (nl == NULL)
+			break;
+		if ((l == s || l[-2] == '\n') && header_line(l, e) &&
+		    header_line(nl + 1, e))
+			return l;
+		l = nl + 1;
+	}
+	return NULL;
+}
+
+/* The start of the line that holds p. */
+static const char *
+line_start(const char *base, const char *p)
+{
+	while (p > base && p[-1] != '\n')
+		p--;
+	return p;
+}
+
+/* Is the address at [a, b) one that must never be taken as failed? */
+static int
+excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
+{
+	static const char *locals[] = { "postmaster@", "mailer-daemon@",
+	    "mailer_daemon@", "mail-daemon@", NULL };
+	static const char *ctx[] = { "message-id", "msgid", "envelope-from",
+	    "mail from", "from:", "return-path", "sender:", "reply-to",
+	    "references:", "in-reply-to", " id <", "errors-to", NULL };
+	char line[512];
+	size_t n = (size_t)(at - ls);
+
+	for (int i = 0; locals[i] != NULL; i++)
+		if (b_startcase(addr, locals[i]))
+			return 1;
+	for (int i = 0; i < c->nexcl; i++)
+		if (strcmp(addr, c->excl[i]) == 0)
+			return 1;
+	/* The words before the address on its line tell what it is. */
+	if (n >= sizeof line)
+		ls = at - (n = sizeof line - 1);
+	memcpy(line, ls, n);
+	line[n] = '\0';
+	for (int i = 0; ctx[i] != NULL; i++)
+		if (b_strcasestr(line, ctx[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+static int
+addr_char(int ch)
+{
+	return isalnum(ch) || ch >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~.",
+	    ch) != NULL;
+}
+
+/*
+ * The next failed-recipient address in [p, e): returns a normalised
+ * address (arena) and sets *where and *end to its bytes in the text.
+ */
+static char *
+next_addr(struct bctx *c, const char *base, const char *p, const char *e,
+    const char **where, const char **end)
+{
+	while (p < e) {
+		const char *at = memchr(p, '@', (size_t)(e - p));
+		const char *a, *b;
+		char *addr;
+
+		if (at == NULL)
+			return NULL;
+		for (a = at; a > base && addr_char((unsigned char)a[-1]) &&
+		    a[-1] != '/'; a--)
+			;
+		for (b = at + 1; b < e && (isalnum((unsigned char)*b) ||
+		    *b == '-' || *b == '.' || *b == '_' ||
+		    (unsigned char)*b >= 0x80); b++)
+			;
+		while (b > at + 1 && b[-1] == '.')
+			b--;
+		p = at + 1;
+		if (a == at || b == at + 1)
+			continue;
+		addr = barena_strndup(c->a, a, (size_t)(b - a));
+		b_lower(addr);
+		if (!baddr_valid(addr) || excluded(c, addr,
+		    line_start(base, a), a))
+			continue;
+		*where = a;
+		*end = b;
+		return addr;
+	}
+	return NULL;
+}
+
+static char *
+clip(struct bctx *c, const char *s, const char *e)
+{
+	if (e - s > DIAG_MAX)
+		e = s + DIAG_MAX;
+	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
+}
+
+/* Addresses never reported as failed: the bounce's own sender and
+ * recipient, and the returned message's sender. */
+static void
+exclusions(struct bctx *c)
+{
+	const char *hdr[] = { "From", "Return-Path", "Sender", NULL };
+	char *v;
+
+	c->nexcl = 0;
+	if (c->from != NULL && (v = baddr_norm(c->a, c->from)) != NULL)
+		c->excl[c->nexcl++] = v;
+	v = bmime_header(c->a, GMIME_OBJECT(c->msg), "To");
+	if (v != NULL && strchr(v, ',') == NULL &&
+	    (v = baddr_norm(c->a, v)) != NULL)
+		c->excl[c->nexcl++] = v;
+	for (int i = 0; hdr[i] != NULL && c->orighdr != NULL; i++)
+		if ((v = bp_field(c->a, c->orighdr, hdr[i])) != NULL &&
+		    (v = baddr_norm(c->a, v)) != NULL &&
+		    c->nexcl < (int)(sizeof c->excl / sizeof c->excl[0]))
+			c->excl[c->nexcl++] = v;
+}
+
+/* Every address in the section, each with the text after it (up to the
+ * next one) as its diagnostic. */
+static int
+section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
+    const char *e)
+{
+	const char *w, *we, *nw, *nwe;
+	char *addr, *next;
+	int n = 0;
+
+	addr = next_addr(c, c->body, s, e, &w, &we);
+	while (addr != NULL) {
+		struct bres *r;
+		const char *stop;
+		int dup = 0;
+
+		/* Skip further mentions of the same address. */
+		next = next_addr(c, c->body, we, e, &nw, &nwe);
+		while (next != NULL && strcmp(next, addr) == 0)
+			next = next_addr(c, c->body, nwe, e, &nw, &nwe);
+		stop = next ? line_start(c->body, nw) : e;
+		if (stop < we)
+			stop = we;
+		for (int i = c->nres - n; i < c->nres; i++)
+			if (strcmp(c->res[i].rcpt, addr) == 0)
+				dup = 1;
+		if (!dup && (r = bp_add(c, f->name)) != NULL) {
+			r->rcpt = addr;
+			r->action = (char *)(f->delayed ? "delayed" : "failed");
+			r->diag = clip(c, we, stop);
+			bp_codes(c, r);
+			n++;
+		}
+		addr = next;
+		w = nw;
+		we = nwe;
+	}
+	return n;
+}
+
+static int
+fmt_matches(struct bctx *c, const struct btext_fmt *f)
+{
+	if (f->from == NULL && f->subject == NULL && f->body == NULL &&
+	    f->header == NULL)
+		return 0;
+	if (f->from != NULL && !bt_any(c->from, f->from))
+		return 0;
+	if (f->subject != NULL && !bt_any(c->subject, f->subject))
+		return 0;
+	if (f->body != NULL && !bt_any(c->body, f->body))
+		return 0;
+	if (f->header != NULL && !bt_any(c->tophdr, f->header))
+		return 0;
+	return 1;
+}
+
+static int
+run_format(struct bctx *c, const struct btext_fmt *f)
+{
+	const char *s = c->body, *e = c->body + c->bodylen, *p, *h;
+	size_t len = 0;
+	struct bres *r;
+	int n;
+
+	e = c->body + strlen(c->body);
+	if (f->start != NULL && (p = first_of(s, e, f->start, &len)) != NULL)
+		s = p + len;
+	if ((p = first_of(s, e, f->end ? f->end : BT_END, &len)) != NULL) {
+		if (c->orighdr == NULL)
+			c->orighdr = barena_strdup(c->a, p + len);
+		e = p;
+	}
+	if ((h = headers_start(s, e)) != NULL) {
+		if (c->orighdr == NULL)
+			c->orighdr = barena_strdup(c->a, h);
+		e = h;
+	}
+	exclusions(c);
+	if ((n = section_results(c, f, s, e)) > 0)
+		return n;
+	/* No address in the text: the recipient comes from the fallbacks
+	 * (VERP, the returned message), the diagnostic from the text. */
+	if ((r = bp_add(c, f->name)) == NULL)
+		return 0;
+	r->action = (char *)(f->delayed ? "delayed" : "failed");
+	r->diag = clip(c, s, e);
+	bp_codes(c, r);
+	return 1;
+}
 
 int
 bp_text(struct bctx *c)
 {
-	(void)c;
+	if (c->body == NULL)
+		return 0;
+	c->tophdr = bmime_headers(c->a, GMIME_OBJECT(c->msg));
+	for (const struct btext_fmt *f = bt_formats; f->name != NULL; f++)
+		if (fmt_matches(c, f))
+			return run_format(c, f);
 	return 0;
 }

@@ -1,0 +1,50 @@
+/*
+ * formats.h - bounce formats as data, read by the engine in text.c.
+ *
+ * A format applies when every one of from, subject, body and header that
+ * it gives matches (each a list of '|'-separated alternatives, matched
+ * case-insensitively as substrings of the bounce's From header, Subject,
+ * own text, or whole header block).  Its error section runs from the end
+ * of the first start marker (or the text's start) to the first end
+ * marker (or a returned header block).  Every address in the section
+ * except the sender's and the postmaster's is a failed recipient, and the
+ * text after it, up to the next address, is its diagnostic.
+ */
+#ifndef BOUNCE_FORMATS_H
+#define BOUNCE_FORMATS_H
+
+struct btext_fmt {
+	const char *name;	/* the detector column */
+	const char *from, *subject, *body, *header;
+	const char *start;	/* error section starts after this */
+	const char *end;	/* the returned message starts here */
+	int delayed;		/* a delay warning, not a failure */
+};
+
+extern const struct btext_fmt bt_formats[];
+
+/* Where a returned message starts in most bounces. */
+#define BT_END \
+	"--- Below this line is a copy of the message|" \
+	"------ This is a copy of the message|" \
+	"----- This is a copy of the message|" \
+	"----- Original message -----|" \
+	"Original message headers:|" \
+	"------ Original message follows|" \
+	"----- Original message follows|" \
+	"--- Original message follows|" \
+	"Original message follows.|" \
+	"----- The following is a copy of|" \
+	"--- The header of the original message is following|" \
+	"------- Returned Message --------|" \
+	"----- Unsent message follows -----|" \
+	"----- Original Message -----|" \
+	"-----Original Message-----|" \
+	"----- Message header follows -----|" \
+	"------ Headers of your message|" \
+	"-------- Original Message --------"
+
+/* Does any of the '|'-separated alternatives occur in s? */
+int bt_any(const char *s, const char *alts);
+
+#endif
