@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "formats.h"
 
 /* Strip an RFC 3464 type prefix ("dns; ", "smtp; ") from a value. */
 static char *
@@ -143,41 +144,108 @@ bp_dsn(struct bctx *c)
 
 /* ---- feedback reports (RFC 5965) ---- */
 
+/* Sparse feedback loops (Microsoft's JMRP and the like) send the
+ * complained-of message as an attachment with no report part. */
+static int
+sparse_feedback(struct bctx *c)
+{
+	return c->orighdr != NULL && bt_any(c->subject,
+	    "complaint about message from|Email Feedback Report|"
+	    "Abuse Report|feedback loop|Spam report");
+}
+
 int
 bp_arf(struct bctx *c)
 {
 	struct bres *r;
-	char *type, *rcpt;
+	char *type;
+	const char *p;
+	int n = 0;
 
-	if (c->arf == NULL)
-		return 0;
-	if ((r = bp_add(c, "arf")) == NULL)
-		return 0;
-	r->action = "complaint";
+	if (c->arf == NULL) {
+		if (!sparse_feedback(c) || (r = bp_add(c, "fbl")) == NULL)
+			return 0;
+		r->action = "complaint";
+		r->diag = barena_strdup(c->a, "abuse");
+		return 1;
+	}
 	type = bp_field(c->a, c->arf, "Feedback-Type");
-	r->diag = type ? b_lower(type) : barena_strdup(c->a, "abuse");
-	rcpt = bp_field(c->a, c->arf, "Original-Rcpt-To");
-	if (rcpt != NULL)
-		r->rcpt = baddr_norm(c->a, rcpt);
-	/* Otherwise the enclosed message's To, by the common fallback. */
+	type = type ? b_lower(type) : barena_strdup(c->a, "abuse");
+	/* One record per Original-Rcpt-To; with none, the enclosed
+	 * message's To by the common fallback. */
+	for (p = c->arf; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+		char *v, *addr;
+		if (!b_startcase(p, "Original-Rcpt-To:"))
+			continue;
+		v = bp_field(c->a, p, "Original-Rcpt-To");
+		if ((addr = baddr_norm(c->a, v)) == NULL ||
+		    (r = bp_add(c, "arf")) == NULL)
+			continue;
+		r->action = "complaint";
+		r->diag = type;
+		r->rcpt = addr;
+		n++;
+	}
+	if (n == 0 && (r = bp_add(c, "arf")) != NULL) {
+		r->action = "complaint";
+		r->diag = type;
+		n = 1;
+	}
+	return n;
+}
+
+/*
+ * A List-Unsubscribe request sent by a mail program on the reader's
+ * behalf (Apple Mail marks it): the requester is the sender.
+ */
+int
+bp_unsubscribe(struct bctx *c)
+{
+	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+	    "X-Apple-Unsubscribe");
+	struct bres *r;
+
+	if (v == NULL || b_strcasestr(v, "true") == NULL ||
+	    (r = bp_add(c, "unsubscribe")) == NULL)
+		return 0;
+	r->action = "unsubscribe";
+	r->rcpt = c->from ? baddr_norm(c->a, c->from) : NULL;
+	r->diag = c->subject;
 	return 1;
 }
 
 /* ---- Exim's X-Failed-Recipients ---- */
 
+/* The number of blanks at the start of the line at p. */
+static size_t
+indent(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n] == ' ' || p[n] == '\t')
+		n++;
+	return n;
+}
+
 /*
  * The diagnostic for addr in a text bounce: the rest of the line that
- * names it and the indented lines below it, up to a blank line.
+ * names it and the lines below it that are indented deeper, up to a
+ * blank line.  A line indented as deep as the address line names the
+ * next recipient (Exim lists addresses at two blanks, details at four).
  */
 char *
 bp_text_diag(struct bctx *c, const char *addr)
 {
-	const char *p, *e, *q;
+	const char *p, *e, *q, *ls;
 	struct bbuf b = { 0 };
+	size_t in;
 	char *out;
 
 	if (c->body == NULL || (p = b_strcasestr(c->body, addr)) == NULL)
 		return NULL;
+	for (ls = p; ls > c->body && ls[-1] != '\n'; ls--)
+		;
+	in = indent(ls);
 	e = strchr(p, '\n');
 	if (e == NULL)
 		e = p + strlen(p);
@@ -185,7 +253,8 @@ bp_text_diag(struct bctx *c, const char *addr)
 	while (q < e && strchr(">:\" \t", *q) != NULL)
 		q++;
 	bbuf_add(&b, q, (size_t)(e - q));
-	while (*e == '\n' && (e[1] == ' ' || e[1] == '\t')) {
+	while (*e == '\n' && (e[1] == ' ' || e[1] == '\t') &&
+	    indent(e + 1) > in) {
 		q = e + 1;
 		e = strchr(q, '\n');
 		if (e == NULL)

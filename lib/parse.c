@@ -382,13 +382,14 @@ verp_rcpt(struct bctx *c)
 
 /*
  * Fill recipients that the report did not name: a VERP address first,
- * then the returned message's To (when it names exactly one address),
- * or Delivered-To/X-Original-To.  Never any other address in the text.
+ * then the bounce's X-Failed-Recipients, then the returned message's
+ * To, X-Original-To or Delivered-To (each only when it names exactly one
+ * address).  Never any other address in the text.
  */
 static void
 fallback_rcpt(struct bctx *c, struct bres *r)
 {
-	static const char *hdrs[] = { "X-Original-To", "Delivered-To", "To",
+	static const char *hdrs[] = { "To", "X-Original-To", "Delivered-To",
 	    NULL };
 	char *v;
 
@@ -490,8 +491,8 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 		c->date = report_date(c);
 		/* The order matters: a report that says what happened beats
 		 * a guess from text, and only then is it an auto-reply. */
-		if (bp_dsn(c) == 0 && bp_arf(c) == 0 &&
-		    bp_exim_header(c) == 0 && bp_text(c) == 0)
+		if (bp_dsn(c) == 0 && bp_arf(c) == 0 && bp_text(c) == 0 &&
+		    bp_exim_header(c) == 0 && bp_unsubscribe(c) == 0)
 			bp_autoreply(c);
 	}
 	if (c->nres == 0 && (r = bp_add(c, "none")) != NULL) {

@@ -76,16 +76,28 @@ after_version_word(const char *text, const char *p)
 	return 0;
 }
 
+static int status_scan(const char *text, char out[12],
+    const char *classes);
+
 int
 bstatus_find(const char *text, char out[12])
 {
+	/* A failure's code beats the 2.x.x of steps that went well, as in
+	 * a quoted SMTP transcript. */
+	return status_scan(text, out, "45") || status_scan(text, out, "2");
+}
+
+static int
+status_scan(const char *text, char out[12], const char *classes)
+{
 	for (const char *p = text; *p; p++) {
 		const char *end;
-		if (*p != '2' && *p != '4' && *p != '5')
+		if (*p == '\0' || strchr(classes, *p) == NULL)
 			continue;
 		if (p > text && (isalnum((unsigned char)p[-1]) ||
 		    p[-1] == '.' || p[-1] == '_' || p[-1] == '/' ||
-		    p[-1] == ':' ||
+		    (p[-1] == ':' && p - text >= 2 &&
+		    isdigit((unsigned char)p[-2])) ||
 		    (p[-1] == '-' && !after_reply_code(text, p))))
 			continue;
 		if (!status_at(p, out, &end))
@@ -102,11 +114,11 @@ bstatus_find(const char *text, char out[12])
 	return 0;
 }
 
-int
-bsmtp_find(const char *text, char out[4])
+static int
+smtp_scan(const char *text, char out[4], const char *classes)
 {
 	for (const char *p = text; *p; p++) {
-		if (*p != '2' && *p != '4' && *p != '5')
+		if (strchr(classes, *p) == NULL || *p == '\0')
 			continue;
 		if (!isdigit((unsigned char)p[1]) ||
 		    !isdigit((unsigned char)p[2]))
@@ -140,6 +152,12 @@ bsmtp_find(const char *text, char out[4])
 		return 1;
 	}
 	return 0;
+}
+
+int
+bsmtp_find(const char *text, char out[4])
+{
+	return smtp_scan(text, out, "45") || smtp_scan(text, out, "2");
 }
 
 int

@@ -87,18 +87,33 @@ header_line(const char *l, const char *e)
 
 /*
  * Where the returned message starts inside [s, e) when no marker says
- * so: two header lines in a row at the start of a paragraph.
+ * so: a paragraph that opens with three header lines (continuation
+ * lines aside).  Two could be a summary such as "Subject: ...".
  */
 static const char *
 headers_start(const char *s, const char *e)
 {
 	for (const char *l = s; l < e;) {
-		const char *nl = memchr(l, '\n', (size_t)(e - l));
+		const char *nl = memchr(l, '\n', (size_t)(e - l)), *q;
+		int n = 0;
+
 		if (nl == NULL)
 			break;
-		if ((l == s || l[-2] == '\n') && header_line(l, e) &&
-		    header_line(nl + 1, e))
-			return l;
+		if (l == s || l[-2] == '\n') {
+			for (q = l; q < e && n < 3;) {
+				const char *qe = memchr(q, '\n',
+				    (size_t)(e - q));
+				if (header_line(q, e))
+					n++;
+				else if (*q != ' ' && *q != '\t')
+					break;
+				if (qe == NULL)
+					break;
+				q = qe + 1;
+			}
+			if (n >= 3)
+				return l;
+		}
 		l = nl + 1;
 	}
 	return NULL;
@@ -145,8 +160,9 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 static int
 addr_char(int ch)
 {
-	return isalnum(ch) || ch >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~.",
-	    ch) != NULL;
+	/* ASCII only: an address in running text in other scripts is
+	 * written next to words with no blank in between. */
+	return isalnum(ch) || strchr("!#$%&'*+-/=?^_`{|}~.", ch) != NULL;
 }
 
 /*
@@ -168,8 +184,7 @@ next_addr(struct bctx *c, const char *base, const char *p, const char *e,
 		    a[-1] != '/'; a--)
 			;
 		for (b = at + 1; b < e && (isalnum((unsigned char)*b) ||
-		    *b == '-' || *b == '.' || *b == '_' ||
-		    (unsigned char)*b >= 0x80); b++)
+		    *b == '-' || *b == '.' || *b == '_'); b++)
 			;
 		while (b > at + 1 && b[-1] == '.')
 			b--;
@@ -258,6 +273,33 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 	return n;
 }
 
+/* Exim's X-Failed-Recipients, when the text named nobody. */
+static int
+failed_header(struct bctx *c, const struct btext_fmt *f, const char *s,
+    const char *e)
+{
+	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+	    "X-Failed-Recipients");
+	int n = 0;
+
+	if (v == NULL)
+		return 0;
+	for (char *tok = strtok(v, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		char *addr = baddr_norm(c->a, tok);
+		struct bres *r;
+		if (addr == NULL || (r = bp_add(c, f->name)) == NULL)
+			continue;
+		r->rcpt = addr;
+		r->action = (char *)(f->delayed ? "delayed" : "failed");
+		r->diag = bp_text_diag(c, addr);
+		if (r->diag == NULL)
+			r->diag = clip(c, s, e);
+		bp_codes(c, r);
+		n++;
+	}
+	return n;
+}
+
 static int
 fmt_matches(struct bctx *c, const struct btext_fmt *f)
 {
@@ -296,7 +338,14 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 			c->orighdr = barena_strdup(c->a, h);
 		e = h;
 	}
+	/* The sender's own address may be the failed one (mail to
+	 * oneself): it counts only when no other address is there. */
 	exclusions(c);
+	if ((n = section_results(c, f, s, e)) > 0)
+		return n;
+	if ((n = failed_header(c, f, s, e)) > 0)
+		return n;
+	c->nexcl = 0;
 	if ((n = section_results(c, f, s, e)) > 0)
 		return n;
 	/* No address in the text: the recipient comes from the fallbacks
