@@ -491,7 +491,8 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 		c->date = report_date(c);
 		/* The order matters: a report that says what happened beats
 		 * a guess from text, and only then is it an auto-reply. */
-		if (bp_dsn(c) == 0 && bp_arf(c) == 0 && bp_text(c) == 0 &&
+		if (bp_dsn(c) == 0 && bp_arf(c) == 0 && bp_ses(c) == 0 &&
+		    bp_text(c) == 0 &&
 		    bp_exim_header(c) == 0 && bp_unsubscribe(c) == 0)
 			bp_autoreply(c);
 	}

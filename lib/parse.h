@@ -79,6 +79,7 @@ int bp_dsn(struct bctx *c);
 int bp_arf(struct bctx *c);
 int bp_exim_header(struct bctx *c);
 int bp_text(struct bctx *c);
+int bp_ses(struct bctx *c);
 int bp_unsubscribe(struct bctx *c);
 int bp_autoreply(struct bctx *c);
 
