@@ -114,8 +114,9 @@ bp_add(struct bctx *c, const char *detector)
  * The status rule: the Status field of a report is the reporting MTA's
  * summary; an enhanced code in the diagnostic text is the answer of the
  * server that refused the message, and so the more specific of the two.
- * The diagnostic's code wins when it is of the same class as the Status,
- * or permanent (5.x.x) where the Status said temporary; otherwise, and
+ * The diagnostic's code wins when it is specific (not X.0.0) and of the
+ * same class as the Status, or permanent (5.x.x) where the Status said
+ * temporary; otherwise, and
  * when the diagnostic holds no code, the Status stands.  With no Status,
  * the diagnostic's code is used.  The SMTP reply code comes from the
  * diagnostic text.
@@ -129,8 +130,8 @@ bp_codes(struct bctx *c, struct bres *r)
 		return;
 	if (bstatus_find(r->diag, st)) {
 		if (r->status == NULL || r->status[0] == '\0' ||
-		    st[0] == r->status[0] ||
-		    (st[0] == '5' && r->status[0] == '4'))
+		    (!bstatus_generic(st) && (st[0] == r->status[0] ||
+		    (st[0] == '5' && r->status[0] == '4'))))
 			r->status = barena_strdup(c->a, st);
 	}
 	if ((r->smtp == NULL || r->smtp[0] == '\0') && bsmtp_find(r->diag, sm))

@@ -84,21 +84,29 @@ json_value(const char *s, const char *e, const char *key, const char **end)
 static char *
 ses_doc(struct bctx *c, const char **endp)
 {
-	const char *p = b_strcasestr(c->body, "{\"notificationType\"");
+	const char *p = b_strcasestr(c->body, "notificationType");
 	struct bbuf b = { 0 };
 	const char *e;
 	char *doc;
+	int quoted = 0;
 
 	if (p == NULL)
-		p = b_strcasestr(c->body, "\"notificationType\"");
-	if (p == NULL)
 		return NULL;
+	/* Inside an SNS envelope the document is itself a JSON string. */
+	if (p - c->body < 2 || p[-1] != '"')
+		return NULL;
+	quoted = p[-2] == '\\';
 	while (p > c->body && *p != '{')
 		p--;
-	/* Mail transport may have folded the long line: unfold it. */
-	for (e = p; *e; e++)
-		if (*e != '\n')
-			bbuf_addc(&b, *e);
+	/* Mail transport may have folded the long line: unfold it, and
+	 * undo one level of escaping for an enveloped document. */
+	for (e = p; *e; e++) {
+		if (*e == '\n')
+			continue;
+		if (quoted && *e == '\\' && e[1] != '\0')
+			e++;
+		bbuf_addc(&b, *e);
+	}
 	doc = barena_strndup(c->a, b.s ? b.s : "", b.len);
 	bbuf_free(&b);
 	*endp = json_end(doc, doc + strlen(doc));
