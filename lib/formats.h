@@ -44,6 +44,17 @@ extern const struct btext_fmt bt_formats[];
 	"------ Headers of your message|" \
 	"-------- Original Message --------"
 
+/* Words of a delay warning (in the Subject or the text): the message
+ * is still queued, so its recipients are "delayed", not "failed". */
+#define BT_DELAY_SUBJECT \
+	"(Delay)|delayed|Warning: could not send|Warning--Could not send|" \
+	"could not send mail for past|still being retried|" \
+	"notification: warning|Delivery delayed|retarde|Verz\xc3\xb6gert"
+#define BT_DELAY_BODY \
+	"has not yet been delivered|YOU DO NOT NEED TO RESEND|" \
+	"This is a warning message only|will continue to try|" \
+	"will keep trying|will retry for"
+
 /* Does any of the '|'-separated alternatives occur in s? */
 int bt_any(const char *s, const char *alts);
 

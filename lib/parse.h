@@ -55,6 +55,7 @@ struct bctx {
 	char *tophdr;		/* the bounce's own header block */
 	char *excl[8];		/* addresses never reported as failed */
 	int nexcl;
+	int delay;		/* a delay warning (text formats) */
 	time_t date;
 	struct bres res[BP_MAXRES];
 	int nres;

@@ -261,7 +261,7 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 				dup = 1;
 		if (!dup && (r = bp_add(c, f->name)) != NULL) {
 			r->rcpt = addr;
-			r->action = (char *)(f->delayed ? "delayed" : "failed");
+			r->action = (char *)(c->delay ? "delayed" : "failed");
 			r->diag = clip(c, we, stop);
 			bp_codes(c, r);
 			n++;
@@ -290,7 +290,7 @@ failed_header(struct bctx *c, const struct btext_fmt *f, const char *s,
 		if (addr == NULL || (r = bp_add(c, f->name)) == NULL)
 			continue;
 		r->rcpt = addr;
-		r->action = (char *)(f->delayed ? "delayed" : "failed");
+		r->action = (char *)(c->delay ? "delayed" : "failed");
 		r->diag = bp_text_diag(c, addr);
 		if (r->diag == NULL)
 			r->diag = clip(c, s, e);
@@ -318,6 +318,13 @@ fmt_matches(struct bctx *c, const struct btext_fmt *f)
 }
 
 static int
+is_delay(struct bctx *c, const struct btext_fmt *f)
+{
+	return f->delayed || bt_any(c->subject, BT_DELAY_SUBJECT) ||
+	    bt_any(c->body, BT_DELAY_BODY);
+}
+
+static int
 run_format(struct bctx *c, const struct btext_fmt *f)
 {
 	const char *s = c->body, *e = c->body + c->bodylen, *p, *h;
@@ -340,6 +347,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	}
 	/* The sender's own address may be the failed one (mail to
 	 * oneself): it counts only when no other address is there. */
+	c->delay = is_delay(c, f);
 	exclusions(c);
 	if ((n = section_results(c, f, s, e)) > 0)
 		return n;
@@ -352,7 +360,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	 * (VERP, the returned message), the diagnostic from the text. */
 	if ((r = bp_add(c, f->name)) == NULL)
 		return 0;
-	r->action = (char *)(f->delayed ? "delayed" : "failed");
+	r->action = (char *)(c->delay ? "delayed" : "failed");
 	r->diag = clip(c, s, e);
 	bp_codes(c, r);
 	return 1;
