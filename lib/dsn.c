@@ -1,7 +1,7 @@
 /*
  * dsn.c - standard reports: RFC 3464 delivery status notifications,
- * RFC 5965 feedback reports, Exim's X-Failed-Recipients header and
- * RFC 3834 auto-replies.
+ * RFC 5965 feedback reports, unsubscribe requests and RFC 3834
+ * auto-replies.
  */
 #include <ctype.h>
 #include <string.h>
@@ -214,7 +214,7 @@ bp_unsubscribe(struct bctx *c)
 	return 1;
 }
 
-/* ---- Exim's X-Failed-Recipients ---- */
+/* ---- text near an address ---- */
 
 /* The number of blanks at the start of the line at p. */
 static size_t
@@ -265,29 +265,6 @@ bp_text_diag(struct bctx *c, const char *addr)
 	out = bp_oneline(barena_strndup(c->a, b.s ? b.s : "", b.len));
 	bbuf_free(&b);
 	return out[0] ? out : NULL;
-}
-
-int
-bp_exim_header(struct bctx *c)
-{
-	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
-	    "X-Failed-Recipients");
-	int n = 0;
-
-	if (v == NULL)
-		return 0;
-	for (char *tok = strtok(v, ","); tok != NULL; tok = strtok(NULL, ",")) {
-		char *addr = baddr_norm(c->a, tok);
-		struct bres *r;
-		if (addr == NULL || (r = bp_add(c, "exim")) == NULL)
-			continue;
-		r->rcpt = addr;
-		r->action = "failed";
-		r->diag = bp_text_diag(c, addr);
-		bp_codes(c, r);
-		n++;
-	}
-	return n;
 }
 
 /* ---- auto-replies (RFC 3834 and common vacation programs) ---- */

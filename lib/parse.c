@@ -493,8 +493,7 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 		/* The order matters: a report that says what happened beats
 		 * a guess from text, and only then is it an auto-reply. */
 		if (bp_dsn(c) == 0 && bp_arf(c) == 0 && bp_ses(c) == 0 &&
-		    bp_text(c) == 0 &&
-		    bp_exim_header(c) == 0 && bp_unsubscribe(c) == 0)
+		    bp_text(c) == 0 && bp_unsubscribe(c) == 0)
 			bp_autoreply(c);
 	}
 	if (c->nres == 0 && (r = bp_add(c, "none")) != NULL) {

@@ -78,7 +78,6 @@ char *bp_text_diag(struct bctx *c, const char *addr);
 /* Recognisers; each returns the number of results it added. */
 int bp_dsn(struct bctx *c);
 int bp_arf(struct bctx *c);
-int bp_exim_header(struct bctx *c);
 int bp_text(struct bctx *c);
 int bp_ses(struct bctx *c);
 int bp_unsubscribe(struct bctx *c);

@@ -369,8 +369,10 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 int
 bp_text(struct bctx *c)
 {
+	/* A bounce with no text part can still name its recipients in
+	 * X-Failed-Recipients (the exim entry). */
 	if (c->body == NULL)
-		return 0;
+		c->body = barena_strdup(c->a, "");
 	c->tophdr = bmime_headers(c->a, GMIME_OBJECT(c->msg));
 	for (const struct btext_fmt *f = bt_formats; f->name != NULL; f++)
 		if (fmt_matches(c, f))
