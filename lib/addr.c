@@ -78,6 +78,8 @@ baddr_norm(struct barena *a, const char *s)
 		end = strchr(start, '>');
 	} else {
 		start = s;
+		if (*start == '\'')	/* 'user@example.com' */
+			start++;
 		if (*start == '"') {
 			/* quoted local part: find the closing quote */
 			for (end = start + 1; *end && *end != '"'; end++)

@@ -20,6 +20,8 @@ struct reader {
 	int fd;
 	char buf[65536];
 	size_t pos, end;
+	off_t base;		/* bytes of the input before buf */
+	off_t linestart;	/* input offset of the line rd_line read */
 	int eof, err;
 	int crmode;		/* 1: lone CR ends a line */
 	int lastcr;		/* previous byte was a CR (CRLF pairs) */
@@ -44,6 +46,7 @@ rd_fill(struct reader *r)
 		r->eof = 1;
 		return 0;
 	}
+	r->base += (off_t)r->end;
 	r->pos = 0;
 	r->end = (size_t)n;
 	return 1;
@@ -53,40 +56,44 @@ rd_fill(struct reader *r)
  * Append the next line (with its LF) to line, translating CRLF and lone
  * CR into LF.  Returns 0 at end of input.  Lines longer than the message
  * limit are still read whole up to that limit plus one byte, so that the
- * caller notices and refuses the message.
+ * caller notices and refuses the message.  r->linestart gets the byte
+ * offset of the line in the input as it is (mbox sources name it).
  */
 static int
 rd_line(struct reader *r, struct bbuf *line)
 {
 	size_t start = line->len;
+	int first = 1;
 
 	for (;;) {
 		if (r->pos == r->end && !rd_fill(r))
 			return line->len > start;
+		if (r->lastcr) {
+			/* The LF of a CRLF belongs to the line that ended. */
+			r->lastcr = 0;
+			if (r->buf[r->pos] == '\n') {
+				r->pos++;
+				continue;
+			}
+		}
+		if (first) {
+			r->linestart = r->base + (off_t)r->pos;
+			first = 0;
+		}
 		char *p = r->buf + r->pos, *e = r->buf + r->end;
 		char *q = p;
 		/* Fast path: copy up to the next CR or LF. */
 		while (q < e && *q != '\n' && *q != '\r')
 			q++;
-		if (q > p) {
-			r->lastcr = 0;
-			if (line->len - start <= BMSG_MAX)
-				bbuf_add(line, p, (size_t)(q - p));
-		}
+		if (q > p && line->len - start <= BMSG_MAX)
+			bbuf_add(line, p, (size_t)(q - p));
 		r->pos = (size_t)(q - r->buf);
 		if (q == e)
 			continue;
 		r->pos++;
-		if (*q == '\n') {
-			if (r->lastcr) {	/* the LF of a CRLF already ended */
-				r->lastcr = 0;
-				continue;
-			}
-			bbuf_addc(line, '\n');
-			return 1;
-		}
-		/* A CR: it ends the line; a following LF is swallowed. */
-		r->lastcr = 1;
+		/* A CR ends the line too; a following LF is swallowed. */
+		if (*q == '\r')
+			r->lastcr = 1;
 		bbuf_addc(line, '\n');
 		return 1;
 	}
@@ -99,6 +106,25 @@ struct loopctx {
 	struct bbuf msg, line, src, env;
 };
 
+/*
+ * Does the message start with a header field ("Name:")?  Every mail
+ * message does; a text file, a binary or a fragment does not, and is
+ * reported rather than turned into a record.
+ */
+static int
+starts_with_header(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] > ' ' && s[i] < 0x7f && s[i] != ':')
+		i++;
+	if (i == 0)
+		return 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i < n && s[i] == ':';
+}
+
 static int
 deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 {
@@ -106,6 +132,12 @@ deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 
 	if (c->msg.len > BMSG_MAX) {
 		c->err(c->arg, source, "message too large (over 64 MiB), skipped");
+		*bad = 1;
+		return 0;
+	}
+	if (!starts_with_header(c->msg.s, c->msg.len)) {
+		c->err(c->arg, source,
+		    "not a mail message (no header at the start)");
 		*bad = 1;
 		return 0;
 	}
@@ -143,10 +175,11 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 	struct reader *r = b_malloc(sizeof *r);
 	int mbox = -1, rv = 0;
 	size_t nmsg = 0;
-	off_t off = 0, msgoff = 0;
+	off_t msgoff = 0;
 
 	r->fd = fd;
 	r->pos = r->end = 0;
+	r->base = r->linestart = 0;
 	r->eof = r->err = r->crmode = r->lastcr = 0;
 	bbuf_reset(&c->msg);
 	bbuf_reset(&c->env);
@@ -175,14 +208,12 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 					goto out;
 			}
 			nmsg++;
-			msgoff = off;
+			msgoff = r->linestart;
 			bbuf_reset(&c->msg);
 			bbuf_reset(&c->env);
 			bbuf_add(&c->env, c->line.s, c->line.len - 1);
-			off += (off_t)c->line.len;
 			continue;
 		}
-		off += (off_t)c->line.len;
 		if (c->msg.len <= BMSG_MAX)
 			bbuf_add(&c->msg, c->line.s, c->line.len);
 	}
@@ -230,7 +261,8 @@ read_maildir_sub(struct loopctx *c, const char *dir, const char *sub,
 	int rv = 0;
 
 	bbuf_adds(&p, dir);
-	bbuf_addc(&p, '/');
+	if (p.len == 0 || p.s[p.len - 1] != '/')	/* "md/" gives "md/cur" */
+		bbuf_addc(&p, '/');
 	bbuf_adds(&p, sub);
 	if ((d = opendir(p.s)) == NULL) {
 		if (errno != ENOENT) {
@@ -250,7 +282,8 @@ read_maildir_sub(struct loopctx *c, const char *dir, const char *sub,
 		names[n++] = b_strdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmpstr);
+	if (n > 1)	/* qsort may not be given NULL, even for none */
+		qsort(names, n, sizeof *names, cmpstr);
 	for (size_t i = 0; i < n; i++) {
 		if (rv == 0) {
 			struct bbuf f = { 0 };

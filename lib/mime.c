@@ -109,7 +109,8 @@ bmime_headers(struct barena *a, GMimeObject *obj)
 	if (hl == NULL)
 		return barena_strdup(a, "");
 	s = g_mime_header_list_to_string(hl, NULL);
-	out = barena_strdup(a, s ? s : "");
+	/* Bounded like a part's text, so that searches stay cheap. */
+	out = barena_strndup(a, s ? s : "", s ? strnlen(s, BP_MAXTEXT) : 0);
 	g_free(s);
 	return out;
 }
@@ -122,6 +123,10 @@ bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 
 	if (raw == NULL)
 		return NULL;
+	/* A value of megabytes says nothing more than its start does, and
+	 * every later search over it would cost time in proportion. */
+	if (strlen(raw) > BP_MAXHDR)
+		raw = barena_strndup(a, raw, BP_MAXHDR);
 	dec = g_mime_utils_header_decode_text(NULL, raw);
 	out = bp_oneline(barena_strdup(a, dec ? dec : raw));
 	g_free(dec);

@@ -345,6 +345,9 @@ tracking_id(struct bctx *c)
 			return b_trim(v);
 	}
 	v = bp_field(c->a, c->orighdr, "Message-ID");
+	/* An auto-reply names the message it answers in In-Reply-To. */
+	if (v == NULL)
+		v = bmime_header(c->a, GMIME_OBJECT(c->msg), "In-Reply-To");
 	if (v != NULL) {
 		char *lt = strchr(v, '<'), *gt;
 		if (lt != NULL && (gt = strchr(lt, '>')) != NULL) {
@@ -455,9 +458,11 @@ report_date(struct bctx *c)
 	time_t t = bmime_date(c->msg);
 
 	if (t < 0 && c->dsn != NULL) {
-		char *v = bp_field(c->a, c->dsn, "Arrival-Date");
+		/* The last attempt is when the report was made; arrival
+		 * is when the message came in. */
+		char *v = bp_field(c->a, c->dsn, "Last-Attempt-Date");
 		if (v == NULL)
-			v = bp_field(c->a, c->dsn, "Last-Attempt-Date");
+			v = bp_field(c->a, c->dsn, "Arrival-Date");
 		t = b_parsedate(v);
 	}
 	if (t < 0 && c->m->envelope != NULL) {

@@ -13,6 +13,7 @@
 #define BP_MAXDEPTH	32	/* MIME nesting we walk into */
 #define BP_MAXTEXT	(4UL << 20)	/* decoded text kept per part */
 #define BP_MAXRES	500	/* records from one message */
+#define BP_MAXHDR	(64UL << 10)	/* bytes of a header value looked at */
 
 /* ---- the GMime layer (mime.c) ---- */
 
@@ -25,7 +26,8 @@ GMimeMessage *bmime_parse(const char *buf, size_t len);
  * charset undone, at most BP_MAXTEXT bytes).  Arena memory, NUL-ended;
  * *lenp gets the length.  Never NULL. */
 char *bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp);
-/* The header block of a message as text (arena memory, never NULL). */
+/* The header block of a message as text, at most BP_MAXTEXT bytes
+ * (arena memory, never NULL). */
 char *bmime_headers(struct barena *a, GMimeObject *obj);
 /* A header's value, RFC 2047-decoded to UTF-8, unfolded (arena memory),
  * or NULL. */

@@ -123,8 +123,13 @@ smtp_scan(const char *text, char out[4], const char *classes)
 		if (!isdigit((unsigned char)p[1]) ||
 		    !isdigit((unsigned char)p[2]))
 			continue;
-		if (p > text && (isalnum((unsigned char)p[-1]) ||
-		    strchr(".,-_/:@=+[<(", p[-1]) != NULL)) {
+		/* "#550 5.1.1" (Exchange) is a reply code, "ticket #550"
+		 * is not: after '#' only with an enhanced code behind. */
+		if (p > text && p[-1] == '#' && p[3] == ' ' &&
+		    (p[4] == '4' || p[4] == '5') && p[5] == '.')
+			;
+		else if (p > text && (isalnum((unsigned char)p[-1]) ||
+		    strchr(".,-_/:@#=+[<(", p[-1]) != NULL)) {
 			p += 2;
 			continue;
 		}

@@ -203,6 +203,32 @@ next_addr(struct bctx *c, const char *base, const char *p, const char *e,
 	return NULL;
 }
 
+/*
+ * The remote MTA named in a text diagnostic: "host mx.example.com
+ * [192.0.2.1]", "mx.example.com[192.0.2.1] said", "remote host
+ * mx.example.com said".  Returns arena memory or NULL.
+ */
+static char *
+text_mta(struct bctx *c, const char *diag)
+{
+	const char *p = diag, *q;
+
+	while ((p = b_strcasestr(p, "host ")) != NULL) {
+		p += 5;
+		while (*p == ' ' || *p == ':')
+			p++;
+		for (q = p; isalnum((unsigned char)*q) || *q == '-' ||
+		    *q == '.'; q++)
+			;
+		/* a host name with a dot, not an IP address alone */
+		if (q - p > 3 && memchr(p, '.', (size_t)(q - p)) != NULL &&
+		    !isdigit((unsigned char)q[-1]))
+			return b_lower(barena_strndup(c->a, p,
+			    (size_t)(q - p)));
+	}
+	return NULL;
+}
+
 static char *
 clip(struct bctx *c, const char *s, const char *e)
 {
@@ -263,6 +289,7 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 			r->rcpt = addr;
 			r->action = (char *)(c->delay ? "delayed" : "failed");
 			r->diag = clip(c, we, stop);
+			r->mta = text_mta(c, r->diag);
 			bp_codes(c, r);
 			n++;
 		}

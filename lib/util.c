@@ -242,7 +242,9 @@ barena_strndup(struct barena *a, const char *s, size_t n)
 {
 	char *p = barena_alloc(a, n + 1);
 
-	memcpy(p, s, n);
+	/* s may be NULL when n is 0 (an empty GByteArray's data). */
+	if (n > 0)
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }

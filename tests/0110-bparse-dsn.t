@@ -1,0 +1,172 @@
+#!/bin/sh
+# bparse over RFC 3464 delivery status notifications: every per-recipient
+# block, Original- before Final-Recipient, the most specific status,
+# reports outside multipart/report or labelled text/plain, transfer
+# encodings, charsets, broken MIME.
+. "$(dirname "$0")/lib.sh"
+
+# col N COL FILE: column COL of line N of FILE
+col() { awk -F '\t' -v n="$1" -v c="$2" 'NR == n { print $c }' "$3"; }
+# run FIXTURE: bparse it into $T/out, $T/err; exit status in $rc
+run() {
+	"$BIN/bparse" "$FIX/$1" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+# clean NAME: exit 0, nothing on stderr, ten columns on every line
+clean() {
+	is "$1: exit status" "$rc" 0
+	ok "$1: nothing on stderr" test ! -s "$T/err"
+	ok "$1: ten columns" awk -F '\t' 'NF != 10 { exit 1 }' "$T/out"
+}
+# rec NAME N RCPT ACTION STATUS SMTP MTA: columns 3-7 of record N
+rec() {
+	is "$1: record $2 recipient, action, status, smtp, mta" \
+	    "$(col "$2" 3 "$T/out") $(col "$2" 4 "$T/out") $(col "$2" 5 "$T/out") $(col "$2" 6 "$T/out") $(col "$2" 7 "$T/out")" \
+	    "$3 $4 $5 $6 $7"
+}
+
+# ---- Postfix: two recipients, Original-Recipient, generic Status ----
+run dsn-postfix.eml
+clean postfix
+is "postfix: one record per recipient block" "$(wc -l <"$T/out")" 2
+# Staff@Example.ORG was expanded to alice.smith@example.net: the sender
+# wrote the first, so it is the one that must stop getting mail.
+rec postfix 1 staff@example.org failed 5.7.1 550 mx1.example.net
+rec postfix 2 bob@example.com failed 5.1.1 550 mx.example.com
+is "postfix: Status 5.0.0 gives way to 5.7.1 of the Diagnostic-Code" \
+    "$(col 1 5 "$T/out")" 5.7.1
+is "postfix: date of the report in UTC" "$(cut -f2 "$T/out" | sort -u)" \
+    2014-11-04T15:01:16Z
+is "postfix: id is the returned message's Message-ID, no brackets" \
+    "$(cut -f8 "$T/out" | sort -u)" news-2014-11.17@app.example.org
+is "postfix: detector" "$(cut -f9 "$T/out" | sort -u)" dsn
+is "postfix: folded Diagnostic-Code on one line, type prefix gone" \
+    "$(col 1 10 "$T/out")" \
+    "550 5.7.1 <Alice.Smith@example.net>: Recipient address rejected: Access denied"
+is "postfix: second diagnostic" "$(col 2 10 "$T/out")" \
+    "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table"
+
+# Final-Recipient alone when there is no Original-Recipient.
+sed '/^Original-Recipient:/d' "$FIX/dsn-postfix.eml" >"$T/final.eml"
+"$BIN/bparse" "$T/final.eml" >"$T/final.out"
+is "without Original-Recipient: Final-Recipient, lower-cased" \
+    "$(cut -f3 "$T/final.out" | tr '\n' ' ')" \
+    "alice.smith@example.net bob@example.com "
+# An Original-Recipient that is no address does not hide the final one.
+sed 's/^Original-Recipient: rfc822;Staff@Example.ORG/Original-Recipient: rfc822;staff/' \
+    "$FIX/dsn-postfix.eml" >"$T/badorig.eml"
+"$BIN/bparse" "$T/badorig.eml" >"$T/badorig.out"
+is "an Original-Recipient without a domain: Final-Recipient used" \
+    "$(col 1 3 "$T/badorig.out")" alice.smith@example.net
+
+# ---- Sendmail: three recipients, text/rfc822-headers ----
+run dsn-sendmail.eml
+clean sendmail
+is "sendmail: three records" "$(wc -l <"$T/out")" 3
+rec sendmail 1 carol@example.co.jp failed 5.2.1 550 mx.example.co.jp
+rec sendmail 2 dave@example.ne.jp failed 5.2.2 552 mx.example.ne.jp
+# 5.0.0 stays when the diagnostic has no better code; the MTA name
+# "DNS; MX.Example.CO.JP" loses its type and its capitals.
+rec sendmail 3 erin@example.or.jp failed 5.0.0 554 mx.example.or.jp
+is "sendmail: date from -0500" "$(col 1 2 "$T/out")" 2014-11-04T15:01:16Z
+is "sendmail: id from text/rfc822-headers" "$(cut -f8 "$T/out" | sort -u)" \
+    order-8812@shop.example.jp
+
+# No Date header: the report's own dates.  Last-Attempt-Date is when
+# the report was made; Arrival-Date is when the message came in, which
+# may be days earlier.
+sed '/^Date: Tue, 4 Nov 2014 10:01:16 -0500$/d' "$FIX/dsn-sendmail.eml" \
+    >"$T/nodate.eml"
+"$BIN/bparse" "$T/nodate.eml" >"$T/nodate.out"
+ok "no Date header: still dated" grep -q '	2014-11-04T15:01:1[06]Z	' \
+    "$T/nodate.out"
+is "no Date header: dated by Last-Attempt-Date" \
+    "$(col 1 2 "$T/nodate.out")" 2014-11-04T15:01:16Z
+
+# No Status field: the status comes from the diagnostic.
+sed '/^Status: 5.2.2/d' "$FIX/dsn-sendmail.eml" >"$T/nostatus.eml"
+"$BIN/bparse" "$T/nostatus.eml" >"$T/nostatus.out"
+is "no Status: the diagnostic's code" "$(col 2 5 "$T/nostatus.out")" 5.2.2
+
+# ---- a delay warning ----
+run dsn-delayed.eml
+clean delayed
+is "delayed: one record" "$(wc -l <"$T/out")" 1
+# "mx.example.info[203.0.113.99]:25" holds no reply code.
+rec delayed 1 frank@example.info delayed 4.4.1 - -
+is "delayed: X-Postfix diagnostic" "$(col 1 10 "$T/out")" \
+    "connect to mx.example.info[203.0.113.99]:25: Connection timed out"
+is "delayed: date" "$(col 1 2 "$T/out")" 2014-11-05T04:12:40Z
+sed '/^Action: delayed/d' "$FIX/dsn-delayed.eml" >"$T/noaction.eml"
+"$BIN/bparse" "$T/noaction.eml" >"$T/noaction.out"
+is "no Action field, status 4.x.x: delayed" "$(col 1 4 "$T/noaction.out")" \
+    delayed
+
+# ---- the report labelled text/plain ----
+run dsn-textplain.eml
+clean textplain
+rec textplain 1 grace@example.jp failed 5.1.1 550 -
+is "textplain: detector" "$(col 1 9 "$T/out")" dsn
+is "textplain: one record" "$(wc -l <"$T/out")" 1
+
+# ---- message/delivery-status inside multipart/mixed ----
+run dsn-mixed.eml
+clean mixed
+rec mixed 1 heidi@example.net failed 5.2.2 552 store.example.net
+is "mixed: detector" "$(col 1 9 "$T/out")" dsn
+
+# ---- transfer encodings ----
+run dsn-base64.eml
+clean base64
+is "base64: two records" "$(wc -l <"$T/out")" 2
+rec base64 1 ivan@example.com failed 5.1.1 550 in.example.com
+rec base64 2 judy@example.com failed 5.7.1 554 in.example.com
+is "base64: id from base64 headers with CRLF" "$(col 1 8 "$T/out")" \
+    offer-2014-11@example.org
+run dsn-qp.eml
+clean qp
+rec qp 1 karl@example.de failed 5.2.2 552 mail.example.de
+is "quoted-printable: =3D and the soft line break undone" \
+    "$(col 1 10 "$T/out")" \
+    "552 5.2.2 <karl@example.de>: quota=100% mailbox is full, user over storage allocation"
+
+# ---- charsets: the diag column is UTF-8 ----
+run dsn-latin1.eml
+clean latin1
+rec latin1 1 louise@example.fr failed 5.1.1 550 mx.example.fr
+is "latin-1: diagnostic converted to UTF-8" "$(col 1 10 "$T/out")" \
+    "550 5.1.1 <louise@example.fr>: adresse résiliée, destinataire inconnu"
+run dsn-iso2022jp.eml
+clean iso2022jp
+rec iso2022jp 1 oscar@example.ne.jp failed 5.1.1 550 -
+is "ISO-2022-JP: diagnostic converted to UTF-8" "$(col 1 10 "$T/out")" \
+    "550 5.1.1 このメールアドレスは存在しません"
+# 8-bit bytes with no charset: kept, escaped, the output stays UTF-8.
+sed 's/^Content-Type: message\/delivery-status; charset=iso-8859-1/Content-Type: message\/delivery-status/' \
+    "$FIX/dsn-latin1.eml" >"$T/8bit.eml"
+"$BIN/bparse" "$T/8bit.eml" >"$T/8bit.out"
+ok "undeclared 8-bit: the output is valid UTF-8" \
+    iconv -f UTF-8 -t UTF-8 "$T/8bit.out"
+ok "undeclared 8-bit: the bytes are not lost" \
+    grep -q 'r\\xe9sili\\xe9e\|résiliée' "$T/8bit.out"
+is "undeclared 8-bit: the recipient" "$(col 1 3 "$T/8bit.out")" \
+    louise@example.fr
+
+# ---- broken MIME ----
+run dsn-badboundary.eml
+clean "boundary that matches no part"
+rec "boundary that matches no part" 1 xavier@example.com failed 5.1.1 550 \
+    in.example.com
+is "boundary that matches no part: one record" "$(wc -l <"$T/out")" 1
+run dsn-truncated.eml
+clean "no closing boundary"
+rec "no closing boundary" 1 yvonne@example.com failed 4.2.2 452 -
+
+# ---- a report naming no address ----
+run dsn-x400.eml
+clean x400
+rec x400 1 - failed 5.1.1 - -
+is "x400: the To: list of the returned message gives no recipient" \
+    "$(wc -l <"$T/out")" 1
+
+done_testing

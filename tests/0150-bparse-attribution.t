@@ -1,0 +1,91 @@
+#!/bin/sh
+# bparse attribution: -H NAME (a unique tracking header of the returned
+# message fills the id column, else its Message-ID) and -V PREFIX (VERP
+# return addresses give the recipient a report does not name).
+. "$(dirname "$0")/lib.sh"
+
+# ids FILE...: the id column of every record, space-separated
+ids() { "$BIN/bparse" "$@" | cut -f8 | tr '\n' ' '; }
+
+# ---- the id column without -H: the returned message's Message-ID ----
+is "no -H: Message-ID from message/rfc822" "$(ids "$FIX/dsn-postfix.eml")" \
+    "news-2014-11.17@app.example.org news-2014-11.17@app.example.org "
+is "no -H: Message-ID from text/rfc822-headers" \
+    "$(ids "$FIX/dsn-delayed.eml")" "news-2014-11.18@app.example.org "
+is "no -H: the bounce's own Message-ID is never the id" \
+    "$(ids "$FIX/dsn-mixed.eml")" "alert-1@example.org "
+
+# ---- -H: the unique header ----
+is "-H: from a returned message/rfc822" \
+    "$(ids -H x-bounce-identifier "$FIX/dsn-postfix.eml")" \
+    "nl-2014-11-17-4711 nl-2014-11-17-4711 "
+is "-H: from text/rfc822-headers" \
+    "$(ids -H X-Bounce-Identifier "$FIX/dsn-sendmail.eml")" \
+    "order-8812-c3f1 order-8812-c3f1 order-8812-c3f1 "
+is "-H: from the copy in a plain-text bounce" \
+    "$(ids -H x-bounce-identifier "$FIX/exim.eml")" \
+    "nl-2014-11-19-0815 nl-2014-11-19-0815 "
+is "-H: from the message enclosed in a feedback report" \
+    "$(ids --header=X-BOUNCE-IDENTIFIER "$FIX/arf-rcpt.eml")" \
+    "deals-46-paula "
+is "-H: the header missing, the Message-ID" \
+    "$(ids -H x-bounce-identifier "$FIX/dsn-delayed.eml")" \
+    "news-2014-11.18@app.example.org "
+is "-H: another header name" "$(ids -H Subject "$FIX/dsn-mixed.eml")" \
+    "Alert "
+"$BIN/bparse" -H x-bounce-identifier "$FIX/dsn-postfix.eml" >"$T/h.out"
+"$BIN/bparse" "$FIX/dsn-postfix.eml" >"$T/noh.out"
+is "-H changes the id column only" "$(cut -f1-7,9,10 "$T/h.out")" \
+    "$(cut -f1-7,9,10 "$T/noh.out")"
+
+# The header quoted in the text of a bounce with no returned message.
+cat >"$T/quoted.eml" <<'MSG'
+From: postmaster@mx.example.net
+To: news@example.org
+Subject: Delivery failure
+Date: Mon, 24 Nov 2014 10:00:00 +0000
+X-Failed-Recipients: zoe@example.net
+
+The following address failed:
+
+  zoe@example.net
+    550 5.1.1 mailbox unknown
+
+Original headers:
+X-Bounce-Identifier: nl-quoted-77
+MSG
+is "-H: the header quoted in the bounce text" \
+    "$(ids -H x-bounce-identifier "$T/quoted.eml")" "nl-quoted-77 "
+
+# ---- -V: VERP ----
+"$BIN/bparse" "$FIX/dsn-x400.eml" >"$T/out"
+is "no -V: a report without an address gives no recipient" \
+    "$(cut -f3,4 "$T/out")" "-	failed"
+"$BIN/bparse" -V bounces "$FIX/dsn-x400.eml" >"$T/out"
+is "-V bounces: bounces+john.doe=example.com@... gives john.doe@example.com" \
+    "$(cut -f3,4,5 "$T/out")" "john.doe@example.com	failed	5.1.1"
+"$BIN/bparse" --verp=bounces "$FIX/dsn-x400.eml" >"$T/long.out"
+ok "--verp is -V" cmp -s "$T/out" "$T/long.out"
+"$BIN/bparse" -V owner "$FIX/dsn-x400.eml" >"$T/out"
+is "-V with a prefix that does not match: no recipient" \
+    "$(cut -f3 "$T/out")" "-"
+# Only the returned message's Return-Path holds the VERP address.
+sed '/^X-Original-To:/d; /^Delivered-To:/d; s/^To: bounces+.*/To: bounces@lists.example.org/' \
+    "$FIX/dsn-x400.eml" >"$T/rp.eml"
+"$BIN/bparse" -V bounces "$T/rp.eml" >"$T/out"
+is "-V: the returned message's Return-Path" "$(cut -f3 "$T/out")" \
+    john.doe@example.com
+# A report that names the recipient wins over the VERP address.
+sed 's/bounces@lists.example.org/bounces+someone=example.net@lists.example.org/' \
+    "$FIX/dsn-delayed.eml" >"$T/named.eml"
+"$BIN/bparse" -V bounces "$T/named.eml" >"$T/out"
+is "-V: the report's own recipient wins" "$(cut -f3 "$T/out")" \
+    frank@example.info
+# Not a bounce: VERP does not invent a recipient for action none.
+sed 's/^To: news@example.org/To: bounces+tina=example.com@lists.example.org/' \
+    "$FIX/not-bounce.eml" >"$T/nb.eml"
+"$BIN/bparse" -V bounces "$T/nb.eml" >"$T/out"
+is "-V: no recipient for a message that is not a bounce" \
+    "$(cut -f3,4 "$T/out")" "-	none"
+
+done_testing
