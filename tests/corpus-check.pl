@@ -16,6 +16,9 @@ my %opt;
 getopts('vf:', \%opt) or die "usage: corpus-check.pl [-v] [-f floors] bindir corpus\n";
 my ($bin, $corpus) = @ARGV;
 die "usage: corpus-check.pl [-v] [-f floors] bindir corpus\n" unless $corpus;
+use Cwd 'abs_path';
+$bin = abs_path($bin);
+die "corpus-check.pl: $bin/bparse: not executable\n" unless -x "$bin/bparse";
 
 # ---- the labels ----
 my (%rows, @files);
