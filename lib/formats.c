@@ -45,11 +45,13 @@ const struct btext_fmt bt_formats[] = {
 	    .start = EXIM_START, .end = "Included is a copy of the message" },
 	{ .name = "biglobe", .from = "biglobe",
 	    .start = "----- The following addresses had delivery problems" },
-	{ .name = "ezweb", .from = "ezweb" },
+	{ .name = "ezweb", .from = "ezweb",
+	    .end = "---------------------------------------------------" },
 	{ .name = "kddi", .from = "dion.ne.jp|auone" },
 	{ .name = "docomo", .from = "docomo" },
+	{ .name = "apachejames", .from = MAILER,
+	    .body = "Error message below:" },
 	{ .name = "verizon", .from = "vzwpix|vtext", .end = "Original Message:" },
-	{ .name = "amazonworkmail", .header = "Amazon WorkMail" },
 	/* ---- MTAs (lhost) ---- */
 	{ .name = "qmail", .body = "This is the qmail-send program|"
 	    "qmail-send program at|I'm afraid I wasn't able to deliver",
@@ -75,7 +77,7 @@ const struct btext_fmt bt_formats[] = {
 	    "This is the Postfix program at host",
 	    .start = "The mail system|The Postfix program",
 	    .end = "--- Delivery report unavailable ---" },
-	{ .name = "activehunter", .body = "Active!Hunter",
+	{ .name = "activehunter", .header = "Active!Hunter",
 	    .start = "----- The following addresses had" },
 	{ .name = "sendmail", .body = "----- Transcript of session follows -----|"
 	    "The original message was received at",
@@ -108,17 +110,17 @@ const struct btext_fmt bt_formats[] = {
 	    .body = "Original message follows|Body of message generated" },
 	{ .name = "mailfoundry", .subject = "Message delivery has failed",
 	    .body = "Unable to deliver message to" },
-	{ .name = "apachejames", .body = "Error message below:|James",
-	    .end = "Message details:" },
 	{ .name = "mfilter", .body = "m-FILTER|-------server message",
 	    .end = "-------original message" },
-	/* ---- gateways and filters ---- */
+	/* ---- gateways and filters: a product name alone is not enough,
+	 * the message must come from a mail system too ---- */
 	{ .name = "trendmicro", .from = "InterScan|Trend Micro" },
-	{ .name = "mailmarshal", .body = "MailMarshal" },
-	{ .name = "mcafee", .body = "McAfee|MXLogic" },
-	{ .name = "barracuda", .body = "Barracuda" },
-	{ .name = "messagelabs", .body = "MessageLabs|Symantec.cloud" },
-	{ .name = "mimecast", .body = "Mimecast|mimecast.com" },
+	{ .name = "mailmarshal", .from = MAILER, .body = "MailMarshal" },
+	{ .name = "mcafee", .from = MAILER, .body = "McAfee|MXLogic" },
+	{ .name = "barracuda", .from = MAILER, .body = "Barracuda" },
+	{ .name = "messagelabs", .from = MAILER,
+	    .body = "MessageLabs|Symantec.cloud" },
+	{ .name = "mimecast", .from = MAILER, .body = "Mimecast|mimecast.com" },
 	/* ---- the rest: any text bounce from a mail system ---- */
 	{ .name = "text", .from = MAILER },
 	{ .name = "text", .subject = "undeliver|undelivered|delivery fail|"

@@ -57,6 +57,7 @@ struct bctx {
 	char *tophdr;		/* the bounce's own header block */
 	char *excl[8];		/* addresses never reported as failed */
 	int nexcl;
+	int listed;		/* excluded addresses count when listed */
 	int delay;		/* a delay warning (text formats) */
 	time_t date;
 	struct bres res[BP_MAXRES];

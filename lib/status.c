@@ -114,6 +114,21 @@ status_scan(const char *text, char out[12], const char *classes)
 	return 0;
 }
 
+/* Is an enhanced status code the next word after p (blanks, commas and
+ * a short label such as "ERROR_CODE :" may stand between)? */
+static int
+enhanced_follows(const char *p)
+{
+	char st[12];
+
+	for (int i = 0; i < 24 && *p; i++, p++) {
+		if ((*p == '4' || *p == '5') && p[1] == '.' &&
+		    (p[-1] == ' ' || p[-1] == ':'))
+			return bstatus_parse(p, st);
+	}
+	return 0;
+}
+
 static int
 smtp_scan(const char *text, char out[4], const char *classes)
 {
@@ -123,10 +138,11 @@ smtp_scan(const char *text, char out[4], const char *classes)
 		if (!isdigit((unsigned char)p[1]) ||
 		    !isdigit((unsigned char)p[2]))
 			continue;
-		/* "#550 5.1.1" (Exchange) is a reply code, "ticket #550"
-		 * is not: after '#' only with an enhanced code behind. */
-		if (p > text && p[-1] == '#' && p[3] == ' ' &&
-		    (p[4] == '4' || p[4] == '5') && p[5] == '.')
+		/* "#550 5.1.1" (Exchange), "(552 5.2.2", "CODE :550,
+		 * CODE :5.1.1" are reply codes, "ticket #550" is not:
+		 * after '#', ':' or '(' only with an enhanced code near. */
+		if (p > text && (p[-1] == '#' || p[-1] == ':' ||
+		    p[-1] == '(') && enhanced_follows(p + 3))
 			;
 		else if (p > text && (isalnum((unsigned char)p[-1]) ||
 		    strchr(".,-_/:@#=+[<(", p[-1]) != NULL)) {

@@ -128,6 +128,25 @@ line_start(const char *base, const char *p)
 	return p;
 }
 
+/*
+ * Does the address at a (n bytes) stand alone on its line, as in a list
+ * of failed addresses ("  <user@example.com>:"), rather than in a
+ * sentence such as a greeting?
+ */
+static int
+alone_on_line(const char *ls, const char *a, size_t n)
+{
+	const char *p;
+
+	for (p = ls; p < a; p++)
+		if (!strchr(" \t<\"*-", *p))
+			return 0;
+	for (p = a + n; *p && *p != '\n'; p++)
+		if (!strchr(" \t>\":,.", *p))
+			return 0;
+	return 1;
+}
+
 /* Is the address at [a, b) one that must never be taken as failed? */
 static int
 excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
@@ -135,8 +154,10 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 	static const char *locals[] = { "postmaster@", "mailer-daemon@",
 	    "mailer_daemon@", "mail-daemon@", NULL };
 	static const char *ctx[] = { "message-id", "msgid", "envelope-from",
-	    "mail from", "from:", "return-path", "sender:", "reply-to",
-	    "references:", "in-reply-to", " id <", "errors-to", NULL };
+	    "envelope-id", "mail from", "from:", "return-path", "sender",
+	    "reply-to", "references:", "in-reply-to", " id <", "errors-to",
+	    "message from", "contact", "assistance", "write to", "reply to",
+	    "questions", "help", NULL };
 	char line[512];
 	size_t n = (size_t)(at - ls);
 
@@ -144,7 +165,8 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 		if (b_startcase(addr, locals[i]))
 			return 1;
 	for (int i = 0; i < c->nexcl; i++)
-		if (strcmp(addr, c->excl[i]) == 0)
+		if (strcmp(addr, c->excl[i]) == 0 &&
+		    !(c->listed && alone_on_line(ls, at, strlen(addr))))
 			return 1;
 	/* The words before the address on its line tell what it is. */
 	if (n >= sizeof line)
@@ -344,6 +366,45 @@ fmt_matches(struct bctx *c, const struct btext_fmt *f)
 	return 1;
 }
 
+/* Does the returned message's To name exactly one address? */
+static int
+orig_names_one(struct bctx *c)
+{
+	char *to = bp_field(c->a, c->orighdr, "To");
+
+	return to != NULL && strchr(to, ',') == NULL &&
+	    baddr_norm(c->a, to) != NULL;
+}
+
+/*
+ * Some bounces state the reason once, before the list of addresses: the
+ * last n results take their codes from that text when their own
+ * diagnostics hold none.
+ */
+static int
+codes_from_preamble(struct bctx *c, const char *s, const char *e, int n)
+{
+	const char *first = e;
+	char st[12], sm[4];
+	char *pre;
+
+	for (int i = c->nres - n; i < c->nres; i++) {
+		const char *p = b_memcasemem(s, (size_t)(e - s),
+		    c->res[i].rcpt);
+		if (p != NULL && p < first)
+			first = p;
+	}
+	pre = barena_strndup(c->a, s, (size_t)(first - s));
+	for (int i = c->nres - n; i < c->nres; i++) {
+		struct bres *r = &c->res[i];
+		if ((r->status == NULL || !*r->status) && bstatus_find(pre, st))
+			r->status = barena_strdup(c->a, st);
+		if ((r->smtp == NULL || !*r->smtp) && bsmtp_find(pre, sm))
+			r->smtp = barena_strdup(c->a, sm);
+	}
+	return n;
+}
+
 static int
 is_delay(struct bctx *c, const struct btext_fmt *f)
 {
@@ -372,17 +433,22 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 			c->orighdr = barena_strdup(c->a, h);
 		e = h;
 	}
-	/* The sender's own address may be the failed one (mail to
-	 * oneself): it counts only when no other address is there. */
 	c->delay = is_delay(c, f);
 	exclusions(c);
 	if ((n = section_results(c, f, s, e)) > 0)
-		return n;
+		return codes_from_preamble(c, s, e, n);
 	if ((n = failed_header(c, f, s, e)) > 0)
 		return n;
-	c->nexcl = 0;
-	if ((n = section_results(c, f, s, e)) > 0)
-		return n;
+	/* The sender's own address may be the failed one (mail sent to
+	 * oneself): it is taken where it stands alone in a list, or
+	 * anywhere when the returned message cannot say who it went to. */
+	c->listed = 1;
+	if (orig_names_one(c) == 0)
+		c->nexcl = 0;
+	n = section_results(c, f, s, e);
+	c->listed = 0;
+	if (n > 0)
+		return codes_from_preamble(c, s, e, n);
 	/* No address in the text: the recipient comes from the fallbacks
 	 * (VERP, the returned message), the diagnostic from the text. */
 	if ((r = bp_add(c, f->name)) == NULL)
@@ -393,6 +459,18 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	return 1;
 }
 
+/* The bounce's header block as it came (arena memory): what GMime keeps
+ * of it leaves out the MIME headers of the body. */
+static char *
+raw_headers(struct bctx *c)
+{
+	const char *d = c->m->data, *e;
+	size_t n = c->m->len > BP_MAXTEXT ? BP_MAXTEXT : c->m->len;
+
+	e = b_memcasemem(d, n, "\n\n");
+	return barena_strndup(c->a, d, e ? (size_t)(e - d) : n);
+}
+
 int
 bp_text(struct bctx *c)
 {
@@ -400,7 +478,7 @@ bp_text(struct bctx *c)
 	 * X-Failed-Recipients (the exim entry). */
 	if (c->body == NULL)
 		c->body = barena_strdup(c->a, "");
-	c->tophdr = bmime_headers(c->a, GMIME_OBJECT(c->msg));
+	c->tophdr = raw_headers(c);
 	for (const struct btext_fmt *f = bt_formats; f->name != NULL; f++)
 		if (fmt_matches(c, f))
 			return run_format(c, f);
