@@ -35,7 +35,7 @@ MAN     = $(wildcard man/*.[1-8])
 PKG_BUILD = gcc make pkg-config libgmime-3.0-dev libtdb-dev tdb-tools \
             libcurl4-openssl-dev
 PKG_TEST  = perl mandoc
-PKG_BENCH = libsisimai-perl
+PKG_BENCH = libsisimai-perl time
 PKG_FUZZ  = clang libclang-rt-14-dev
 
 # Lazily expanded: the packages may be installed by the deps step first.
@@ -83,6 +83,19 @@ $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/.deps-build
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(B)/cmd/%.o: cmd/%.c lib/bounce.h | $(B)/.deps-build
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+# The built-in rules of bclassify: lib/rules.bcr as one C string.
+LIBOBJ += $(B)/lib/rules.o
+
+$(B)/lib/rules.c: lib/rules.bcr | $(B)/.deps-build
+	{ echo '/* Generated from lib/rules.bcr; do not edit. */'; \
+	  echo 'const char bclass_builtin[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	      -e 's/^/"/' -e 's/$$/\\n"/' lib/rules.bcr; \
+	  echo ';'; } >$@.tmp && mv $@.tmp $@
+
+$(B)/lib/rules.o: $(B)/lib/rules.c
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
 $(B)/libbounce.a: $(LIBOBJ)

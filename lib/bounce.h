@@ -107,6 +107,13 @@ void brec_format(struct bbuf *b, const struct brec *r, int mode);
 /* Write r to fp; returns 0 or -1 with errno set. */
 int brec_write(FILE *fp, const struct brec *r, int mode);
 
+/* Write a record line as it was read (raw, without its LF) with columns
+ * first .. first+n-1 replaced by vals (escaped here); the other columns
+ * keep their bytes, and missing ones before first are written empty.
+ * Returns 0 or -1 with errno set. */
+int brec_replace(FILE *fp, const char *raw, int first, int n,
+    const char *const vals[]);
+
 /* Split one line (without its LF) into r, in place.  Fields point into
  * line.  Returns 0, or -1 with *why set when the line is not a record
  * (too few columns, a bad escape). */
@@ -187,5 +194,42 @@ void bparse_free(struct bparse *p);
 typedef int (*bparse_emit_fn)(void *arg, const struct brec *r);
 int bparse_message(struct bparse *p, const struct bmsg *m,
     bparse_emit_fn emit, void *arg);
+
+/* ---- classification (classify.c) ---- */
+
+/* The classes, in this order; see bclassify(1). */
+enum { BC_HARD, BC_SOFT, BC_COMPLAINT, BC_UNSUBSCRIBE, BC_INFO,
+	BC_NCLASSES };
+extern const char *const bclass_classes[BC_NCLASSES];
+
+/* The built-in rules (lib/rules.bcr), NUL-terminated. */
+extern const char bclass_builtin[];
+
+struct bclass;
+/* An empty rule set.  Free with bclass_free(). */
+struct bclass *bclass_new(void);
+void bclass_free(struct bclass *c);
+/* Add the rules in text[0..len), written in the rules format of
+ * bclassify(1); name says where they come from in explanations.  Rules
+ * added earlier are consulted first.  Returns 0, or -1 with *lineno and
+ * *why set (why lives until the next call on c); after a failure c is
+ * only fit for bclass_free(). */
+int bclass_add(struct bclass *c, const char *name, const char *text,
+    size_t len, long *lineno, const char **why);
+/* The same from a file; *lineno is 0 when it cannot be read. */
+int bclass_add_file(struct bclass *c, const char *path, long *lineno,
+    const char **why);
+
+struct bclass_result {
+	const char *cls;	/* "hard", "soft", ... (static) */
+	const char *reason;	/* "userunknown", ... (static) */
+	const char *src;	/* the deciding rule's file, NULL if none */
+	long line;		/* and its line */
+	const char *pattern;	/* the diag pattern that matched, or NULL */
+};
+/* Classify one record (at least BREC_PARSE_FIELDS columns).  The result
+ * points into c and lives until the next call. */
+void bclass_classify(struct bclass *c, const struct brec *r,
+    struct bclass_result *res);
 
 #endif

@@ -226,6 +226,44 @@ brec_write(FILE *fp, const struct brec *r, int mode)
 }
 
 int
+brec_replace(FILE *fp, const char *raw, int first, int n,
+    const char *const vals[])
+{
+	static struct bbuf b;
+	const char *p = raw, *tab;
+	int col = 0;
+
+	bbuf_reset(&b);
+	/* The columns before first, as they came. */
+	for (; col < first; col++) {
+		if (col > 0)
+			bbuf_addc(&b, '\t');
+		if (p == NULL) {
+			bbuf_addc(&b, '-');
+			continue;
+		}
+		tab = strchr(p, '\t');
+		bbuf_add(&b, p, tab ? (size_t)(tab - p) : strlen(p));
+		p = tab ? tab + 1 : NULL;
+	}
+	for (int i = 0; i < n; i++, col++) {
+		if (col > 0)
+			bbuf_addc(&b, '\t');
+		brec_escape(&b, vals[i]);
+		if (p != NULL) {	/* skip the column replaced */
+			tab = strchr(p, '\t');
+			p = tab ? tab + 1 : NULL;
+		}
+	}
+	if (p != NULL) {		/* the columns after, as they came */
+		bbuf_addc(&b, '\t');
+		bbuf_adds(&b, p);
+	}
+	bbuf_addc(&b, '\n');
+	return fwrite(b.s, 1, b.len, fp) == b.len ? 0 : -1;
+}
+
+int
 brec_parse(char *line, struct brec *r, const char **why)
 {
 	char *p = line;
