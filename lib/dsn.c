@@ -214,59 +214,6 @@ bp_unsubscribe(struct bctx *c)
 	return 1;
 }
 
-/* ---- text near an address ---- */
-
-/* The number of blanks at the start of the line at p. */
-static size_t
-indent(const char *p)
-{
-	size_t n = 0;
-
-	while (p[n] == ' ' || p[n] == '\t')
-		n++;
-	return n;
-}
-
-/*
- * The diagnostic for addr in a text bounce: the rest of the line that
- * names it and the lines below it that are indented deeper, up to a
- * blank line.  A line indented as deep as the address line names the
- * next recipient (Exim lists addresses at two blanks, details at four).
- */
-char *
-bp_text_diag(struct bctx *c, const char *addr)
-{
-	const char *p, *e, *q, *ls;
-	struct bbuf b = { 0 };
-	size_t in;
-	char *out;
-
-	if (c->body == NULL || (p = b_strcasestr(c->body, addr)) == NULL)
-		return NULL;
-	for (ls = p; ls > c->body && ls[-1] != '\n'; ls--)
-		;
-	in = indent(ls);
-	e = strchr(p, '\n');
-	if (e == NULL)
-		e = p + strlen(p);
-	q = p + strlen(addr);
-	while (q < e && strchr(">:\" \t", *q) != NULL)
-		q++;
-	bbuf_add(&b, q, (size_t)(e - q));
-	while (*e == '\n' && (e[1] == ' ' || e[1] == '\t') &&
-	    indent(e + 1) > in) {
-		q = e + 1;
-		e = strchr(q, '\n');
-		if (e == NULL)
-			e = q + strlen(q);
-		bbuf_addc(&b, ' ');
-		bbuf_add(&b, q, (size_t)(e - q));
-	}
-	out = bp_oneline(barena_strndup(c->a, b.s ? b.s : "", b.len));
-	bbuf_free(&b);
-	return out[0] ? out : NULL;
-}
-
 /* ---- auto-replies (RFC 3834 and common vacation programs) ---- */
 
 static int

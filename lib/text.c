@@ -157,7 +157,7 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 	    "envelope-id", "mail from", "from:", "return-path", "sender",
 	    "reply-to", "references:", "in-reply-to", " id <", "errors-to",
 	    "message from", "contact", "assistance", "write to", "reply to",
-	    "questions", "help", NULL };
+	    "questions", "help", "generated from", NULL };
 	char line[512];
 	size_t n = (size_t)(at - ls);
 
@@ -254,9 +254,25 @@ text_mta(struct bctx *c, const char *diag)
 static char *
 clip(struct bctx *c, const char *s, const char *e)
 {
+	if (e < s)
+		e = s;
 	if (e - s > DIAG_MAX)
 		e = s + DIAG_MAX;
 	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
+}
+
+/* The words before the address at [w, we) on its line, or "". */
+static char *
+line_reason(struct bctx *c, const char *w, const char *we)
+{
+	const char *ls = line_start(c->body, w);
+	char *d;
+
+	(void)we;
+	d = clip(c, ls, w);
+	d[strcspn(d, "<\"")] = '\0';
+	b_trim(d);
+	return strlen(d) > 3 ? d : barena_strdup(c->a, "");
 }
 
 /* Addresses never reported as failed: the bounce's own sender and
@@ -311,6 +327,10 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 			r->rcpt = addr;
 			r->action = (char *)(c->delay ? "delayed" : "failed");
 			r->diag = clip(c, we, stop);
+			/* "Unknown user: someone@example.com": the reason
+			 * stands before the address on its line. */
+			if (strspn(r->diag, ">:;,.)]\" ") == strlen(r->diag))
+				r->diag = line_reason(c, w, we);
 			r->mta = text_mta(c, r->diag);
 			bp_codes(c, r);
 			n++;
@@ -378,11 +398,11 @@ orig_names_one(struct bctx *c)
 
 /*
  * Some bounces state the reason once, before the list of addresses: the
- * last n results take their codes from that text when their own
- * diagnostics hold none.
+ * last n results take their diagnostic and codes from that text when
+ * their own hold none.
  */
 static int
-codes_from_preamble(struct bctx *c, const char *s, const char *e, int n)
+from_preamble(struct bctx *c, const char *s, const char *e, int n)
 {
 	const char *first = e;
 	char st[12], sm[4];
@@ -392,11 +412,15 @@ codes_from_preamble(struct bctx *c, const char *s, const char *e, int n)
 		const char *p = b_memcasemem(s, (size_t)(e - s),
 		    c->res[i].rcpt);
 		if (p != NULL && p < first)
-			first = p;
+			first = line_start(c->body, p);
 	}
-	pre = barena_strndup(c->a, s, (size_t)(first - s));
+	if (first < s)		/* the address shares the marker's line */
+		first = s;
+	pre = clip(c, s, first);
 	for (int i = c->nres - n; i < c->nres; i++) {
 		struct bres *r = &c->res[i];
+		if ((r->diag == NULL || !*r->diag) && *pre)
+			r->diag = pre;
 		if ((r->status == NULL || !*r->status) && bstatus_find(pre, st))
 			r->status = barena_strdup(c->a, st);
 		if ((r->smtp == NULL || !*r->smtp) && bsmtp_find(pre, sm))
@@ -412,18 +436,19 @@ is_delay(struct bctx *c, const struct btext_fmt *f)
 	    bt_any(c->body, BT_DELAY_BODY);
 }
 
-static int
-run_format(struct bctx *c, const struct btext_fmt *f)
+/* The error section of format f in the bounce's text; the returned
+ * message found past it becomes the returned headers if none are yet. */
+static void
+find_section(struct bctx *c, const struct btext_fmt *f, const char **sp,
+    const char **ep)
 {
-	const char *s = c->body, *e = c->body + c->bodylen, *p, *h;
+	const char *s = c->body, *e = c->body + strlen(c->body), *p, *h;
 	size_t len = 0;
-	struct bres *r;
-	int n;
 
-	e = c->body + strlen(c->body);
-	if (f->start != NULL && (p = first_of(s, e, f->start, &len)) != NULL)
+	if (f != NULL && f->start != NULL &&
+	    (p = first_of(s, e, f->start, &len)) != NULL)
 		s = p + len;
-	if ((p = first_of(s, e, f->end ? f->end : BT_END, &len)) != NULL) {
+	if ((p = first_of(s, e, f && f->end ? f->end : BT_END, &len)) != NULL) {
 		if (c->orighdr == NULL)
 			c->orighdr = barena_strdup(c->a, p + len);
 		e = p;
@@ -433,10 +458,22 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 			c->orighdr = barena_strdup(c->a, h);
 		e = h;
 	}
+	*sp = s;
+	*ep = e;
+}
+
+static int
+run_format(struct bctx *c, const struct btext_fmt *f)
+{
+	const char *s, *e;
+	struct bres *r;
+	int n;
+
+	find_section(c, f, &s, &e);
 	c->delay = is_delay(c, f);
 	exclusions(c);
 	if ((n = section_results(c, f, s, e)) > 0)
-		return codes_from_preamble(c, s, e, n);
+		return from_preamble(c, s, e, n);
 	if ((n = failed_header(c, f, s, e)) > 0)
 		return n;
 	/* The sender's own address may be the failed one (mail sent to
@@ -448,7 +485,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	n = section_results(c, f, s, e);
 	c->listed = 0;
 	if (n > 0)
-		return codes_from_preamble(c, s, e, n);
+		return from_preamble(c, s, e, n);
 	/* No address in the text: the recipient comes from the fallbacks
 	 * (VERP, the returned message), the diagnostic from the text. */
 	if ((r = bp_add(c, f->name)) == NULL)
@@ -457,6 +494,15 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	r->diag = clip(c, s, e);
 	bp_codes(c, r);
 	return 1;
+}
+
+static const struct btext_fmt *
+find_format(struct bctx *c)
+{
+	for (const struct btext_fmt *f = bt_formats; f->name != NULL; f++)
+		if (fmt_matches(c, f))
+			return f;
+	return NULL;
 }
 
 /* The bounce's header block as it came (arena memory): what GMime keeps
@@ -474,13 +520,46 @@ raw_headers(struct bctx *c)
 int
 bp_text(struct bctx *c)
 {
+	const struct btext_fmt *f;
+
 	/* A bounce with no text part can still name its recipients in
 	 * X-Failed-Recipients (the exim entry). */
 	if (c->body == NULL)
 		c->body = barena_strdup(c->a, "");
-	c->tophdr = raw_headers(c);
-	for (const struct btext_fmt *f = bt_formats; f->name != NULL; f++)
-		if (fmt_matches(c, f))
-			return run_format(c, f);
-	return 0;
+	if (c->tophdr == NULL)
+		c->tophdr = raw_headers(c);
+	if ((f = find_format(c)) == NULL)
+		return 0;
+	return run_format(c, f);
+}
+
+/*
+ * What the bounce's text says about addr: the text after its first
+ * mention in the error section, up to the next address.  For reports
+ * whose fields leave the diagnostic out.
+ */
+char *
+bp_text_diag(struct bctx *c, const char *addr)
+{
+	const char *s, *e, *p, *w, *we, *stop;
+	char *next, *d;
+
+	if (c->body == NULL || addr == NULL)
+		return NULL;
+	if (c->tophdr == NULL)
+		c->tophdr = raw_headers(c);
+	find_section(c, find_format(c), &s, &e);
+	if ((p = b_memcasemem(s, (size_t)(e - s), addr)) == NULL)
+		return NULL;
+	p += strlen(addr);
+	next = next_addr(c, c->body, p, e, &w, &we);
+	while (next != NULL && strcmp(next, addr) == 0)
+		next = next_addr(c, c->body, we, e, &w, &we);
+	stop = next ? line_start(c->body, w) : e;
+	if (stop < p)
+		stop = p;
+	d = clip(c, p, stop);
+	while (*d == '>' || *d == ':' || *d == ' ')
+		d++;
+	return *d ? d : NULL;
 }
