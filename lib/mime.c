@@ -58,44 +58,65 @@ usable_charset(const char *cs)
 	return cs;
 }
 
+/*
+ * The charset to read a part's bytes in: the declared one when iconv
+ * knows it; with none declared, ISO-2022-JP when its escape sequences
+ * show (Japanese MTAs often leave the label off report parts).  NULL
+ * means the bytes are kept as they are (escaped on output if they are
+ * not UTF-8), so an unknown charset never loses text.
+ */
+static const char *
+part_charset(GMimePart *part, const char *data, size_t n)
+{
+	const char *cs = g_mime_object_get_content_type_parameter(
+	    GMIME_OBJECT(part), "charset");
+
+	if (cs != NULL)
+		return usable_charset(cs);
+	if (memmem(data, n, "\x1b$B", 3) != NULL ||
+	    memmem(data, n, "\x1b$@", 3) != NULL)
+		return "ISO-2022-JP";
+	return NULL;
+}
+
 char *
 bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GMimeStream *mem, *filt;
+	GMimeStream *mem;
 	GByteArray *ba;
-	const char *cs;
-	char *out;
+	const char *cs, *data;
+	char *out, *conv = NULL;
 	size_t n;
 
 	*lenp = 0;
 	if (dw == NULL)
 		return barena_strdup(a, "");
 	mem = g_mime_stream_mem_new();
-	filt = g_mime_stream_filter_new(mem);
-	/* Guard the charset filter: an unknown charset must not lose the
-	 * text, so it is then passed through as bytes and escaped later. */
-	cs = usable_charset(g_mime_object_get_content_type_parameter(
-	    GMIME_OBJECT(part), "charset"));
-	if (cs != NULL) {
-		GMimeFilter *f = g_mime_filter_charset_new(cs, "UTF-8");
-		if (f != NULL) {
-			g_mime_stream_filter_add(GMIME_STREAM_FILTER(filt), f);
-			g_object_unref(f);
+	g_mime_data_wrapper_write_to_stream(dw, mem);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	data = (const char *)ba->data;
+	n = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
+	if (n > 0 && (cs = part_charset(part, data, n)) != NULL) {
+		iconv_t cd = g_mime_iconv_open("UTF-8", cs);
+		if (cd != (iconv_t)-1) {
+			conv = g_mime_iconv_strndup(cd, data, n);
+			g_mime_iconv_close(cd);
 		}
 	}
-	g_mime_data_wrapper_write_to_stream(dw, filt);
-	g_mime_stream_flush(filt);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	n = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
-	out = barena_strndup(a, (const char *)ba->data, n);
-	/* NUL bytes inside would cut the text short: make them blanks. */
+	if (conv != NULL) {
+		n = strnlen(conv, BP_MAXTEXT);
+		out = barena_strndup(a, conv, n);
+		g_free(conv);
+	} else
+		out = barena_strndup(a, n ? data : "", n);
+	/* NUL bytes inside would cut the text short: make them blanks;
+	 * CRs become line ends as everywhere else. */
 	for (size_t i = 0; i < n; i++)
 		if (out[i] == '\0' || out[i] == '\r')
 			out[i] = out[i] == '\r' && out[i + 1] == '\n' ? ' ' :
 			    (out[i] ? '\n' : ' ');
 	*lenp = n;
-	g_object_unref(filt);
 	g_object_unref(mem);
 	return out;
 }
