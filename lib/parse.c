@@ -434,8 +434,16 @@ emit_all(struct bctx *c, bparse_emit_fn emit, void *arg)
 		struct brec rec = { .n = BREC_PARSE_FIELDS };
 
 		if ((r->rcpt == NULL || r->rcpt[0] == '\0') &&
-		    strcmp(r->action, "none") != 0)
+		    strcmp(r->action, "none") != 0) {
 			fallback_rcpt(c, r);
+			/* A report block with no usable address has no
+			 * diagnostic yet either: the text may hold it. */
+			if ((r->diag == NULL || r->diag[0] == '\0') &&
+			    r->rcpt != NULL) {
+				r->diag = bp_text_diag(c, r->rcpt);
+				bp_codes(c, r);
+			}
+		}
 		rec.f[BF_SOURCE] = c->m->source;
 		rec.f[BF_DATE] = date;
 		rec.f[BF_RCPT] = r->rcpt;

@@ -261,18 +261,26 @@ clip(struct bctx *c, const char *s, const char *e)
 	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
 }
 
-/* The words before the address at [w, we) on its line, or "". */
+/*
+ * The diagnostic for the address at [w, we): the words before it on its
+ * line ("Unknown user: someone@example.com", "Unable to deliver message
+ * to <someone@example.com>") and the text after it.
+ */
 static char *
-line_reason(struct bctx *c, const char *w, const char *we)
+with_reason(struct bctx *c, const char *w, const char *we, char *after)
 {
 	const char *ls = line_start(c->body, w);
 	char *d;
 
 	(void)we;
+	while (*after && strchr(">:;,.)]\" ", *after) != NULL)
+		after++;
 	d = clip(c, ls, w);
-	d[strcspn(d, "<\"")] = '\0';
+	d[strcspn(d, "<\"(")] = '\0';
 	b_trim(d);
-	return strlen(d) > 3 ? d : barena_strdup(c->a, "");
+	if (strlen(d) <= 3)
+		return after;
+	return *after ? barena_printf(c->a, "%s %s", d, after) : d;
 }
 
 /* Addresses never reported as failed: the bounce's own sender and
@@ -326,11 +334,7 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 		if (!dup && (r = bp_add(c, f->name)) != NULL) {
 			r->rcpt = addr;
 			r->action = (char *)(c->delay ? "delayed" : "failed");
-			r->diag = clip(c, we, stop);
-			/* "Unknown user: someone@example.com": the reason
-			 * stands before the address on its line. */
-			if (strspn(r->diag, ">:;,.)]\" ") == strlen(r->diag))
-				r->diag = line_reason(c, w, we);
+			r->diag = with_reason(c, w, we, clip(c, we, stop));
 			r->mta = text_mta(c, r->diag);
 			bp_codes(c, r);
 			n++;
