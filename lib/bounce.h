@@ -137,13 +137,25 @@ int brec_loop(int argc, char **argv, brec_fn fn, b_err_fn err, void *arg);
 /* The biggest message bparse reads; larger ones are refused. */
 #define BMSG_MAX (64UL << 20)
 
+enum { BMSG_MAIL, BMSG_ACCT };
+
 struct bmsg {
-	const char *source;	/* path, or path:offset in an mbox */
+	int kind;		/* BMSG_MAIL, or BMSG_ACCT: one accounting
+				 * record (CSV) in data */
+	const char *source;	/* path, or path:offset in an mbox or an
+				 * accounting file */
 	const char *data;	/* message bytes, LF line ends */
 	size_t len;
 	const char *envelope;	/* mbox "From " line (no LF) or NULL */
+	const char *header;	/* accounting: the CSV header line, or NULL
+				 * for PowerMTA's default fields */
 };
 typedef int (*bmsg_fn)(void *arg, const struct bmsg *m);
+
+/* Is this line the header of a PowerMTA accounting file ("type,...,rcpt
+ * ...")?  Is it an accounting record itself ("b,2014-...,...")? */
+int bacct_is_header(const char *line, size_t n);
+int bacct_is_record(const char *line, size_t n);
 
 /* The message loop: every argument is a message file, an mbox, a Maildir
  * (cur/ and new/) or "-" (one raw message on stdin).  With no arguments
@@ -180,9 +192,14 @@ int bstatus_generic(const char *st);
 
 /* ---- bounce recognition (parse.c) ------------------------------------ */
 
+#define BPARSE_MAXUNSUB 8
 struct bparse_opts {
 	const char *idheader;	/* -H: unique tracking header, or NULL */
 	const char *verp;	/* -V: VERP local-part prefix, or NULL */
+	/* -U: addresses that take unsubscribe requests, each with one '*'
+	 * standing for the token ("unsubscribe+*@lists.example.com") */
+	const char *unsub[BPARSE_MAXUNSUB];
+	int nunsub;
 };
 struct bparse;
 /* Create a parser (initialises GMime once).  Free with bparse_free(). */
@@ -194,6 +211,19 @@ void bparse_free(struct bparse *p);
 typedef int (*bparse_emit_fn)(void *arg, const struct brec *r);
 int bparse_message(struct bparse *p, const struct bmsg *m,
     bparse_emit_fn emit, void *arg);
+
+/* Accounting records of types that are not bounces or complaints are
+ * passed over (no record); these are their counts by type. */
+#define BACCT_MAXTYPES 16
+struct bparse_acct {
+	struct {
+		char name[8];
+		unsigned long count;
+	} types[BACCT_MAXTYPES];
+	int ntypes;
+};
+/* The counts so far; the memory belongs to p. */
+const struct bparse_acct *bparse_acct_skipped(const struct bparse *p);
 
 /* ---- classification (classify.c) ---- */
 
@@ -231,5 +261,301 @@ struct bclass_result {
  * points into c and lives until the next call. */
 void bclass_classify(struct bclass *c, const struct brec *r,
     struct bclass_result *res);
+
+/* ---- spool (spool.c) ---- */
+
+/* A Maildir that bfetch writes durably, with its lock and the small
+ * fetched-state (dir/.bfetch-state). */
+struct bspool;
+/* Open dir, creating it and tmp/ new/ cur/ (mode 0700) as needed.
+ * Returns NULL with errno set.  Free with bspool_close(), which also
+ * drops the lock. */
+struct bspool *bspool_open(const char *dir);
+void bspool_close(struct bspool *s);
+/* The directory as given, without trailing slashes (owned by s). */
+const char *bspool_dir(const struct bspool *s);
+/* Take the spool's lock (flock on dir/.bfetch.lock): wait for it, or
+ * fail at once with EWOULDBLOCK.  Returns 0 or -1 with errno set. */
+int bspool_lock(struct bspool *s, int wait);
+/* Remove files that a dead writer left in tmp/ more than 36 hours ago;
+ * returns how many. */
+int bspool_tidy(struct bspool *s);
+
+/* One message at a time: begin creates a file in tmp/, write appends to
+ * it, commit flushes and fsyncs it, renames it into new/ and fsyncs
+ * new/; only then is *path (dir/new/NAME, owned by s, valid until the
+ * next begin) set.  A failed write or commit leaves nothing behind.
+ * All return 0, or -1 with errno set.  abort drops the message. */
+int bspool_begin(struct bspool *s);
+int bspool_write(struct bspool *s, const void *p, size_t n);
+int bspool_commit(struct bspool *s, const char **path);
+void bspool_abort(struct bspool *s);
+
+/* The fetched-state: one string value per key (a source).  load reads
+ * the file (none is an empty state): 0, or -1 with errno set or *why
+ * set for a malformed file.  get returns the value (owned by s, valid
+ * until the next set) or NULL.  save replaces the file durably. */
+int bspool_state_load(struct bspool *s, const char **why);
+const char *bspool_state_get(struct bspool *s, const char *key);
+void bspool_state_set(struct bspool *s, const char *key, const char *val);
+int bspool_state_save(struct bspool *s);
+
+/* ---- remote mailboxes (fetch.c) ---- */
+
+/* What went wrong; the program maps these to exit statuses. */
+enum {
+	BR_OK = 0,
+	BR_URL,		/* malformed URL or unsupported scheme */
+	BR_TEMP,	/* unreachable, timed out, connection lost: retry */
+	BR_LOGIN,	/* the server refused the credentials */
+	BR_TLS,		/* TLS failed: not verified, or no STARTTLS */
+	BR_PROTO,	/* the server refused a command, or odd reply */
+	BR_WRITE,	/* the write function failed */
+	BR_GONE,	/* the message is no longer on the server */
+};
+
+struct bremote_opts {
+	const char *netrc;	/* netrc file, or NULL */
+	const char *password;	/* password (user from the URL), or NULL */
+	const char *cacert;	/* CA certificates file, or NULL */
+	int insecure;		/* do not verify the server's certificate */
+	int notls;		/* imap://, pop3://: no STARTTLS */
+	int verbose;		/* libcurl's trace on stderr */
+	long connect_timeout, max_time;	/* seconds, 0 for libcurl's */
+};
+
+/* A message on the server: IMAP UID, or POP3 number and UIDL. */
+struct bremote_msg {
+	unsigned long num;	/* IMAP: the UID; POP3: the message number */
+	char *id;		/* IMAP: the UID in decimal; POP3: the UIDL */
+};
+
+/* Returns 0 to go on, non-zero to abort the transfer (BR_WRITE). */
+typedef int (*bremote_write_fn)(void *arg, const char *p, size_t n);
+
+struct bremote;
+/* Prepare a session for url (imap, imaps, pop3, pop3s); nothing is
+ * sent yet.  Always returns a handle (free it with bremote_free(), which
+ * ends the session: for POP3 the QUIT that commits deletions); *st says
+ * whether it can be used. */
+struct bremote *bremote_new(const char *url, const struct bremote_opts *o,
+    int *st);
+void bremote_free(struct bremote *r);
+/* The last error, in words (owned by r, valid until the next call). */
+const char *bremote_error(const struct bremote *r);
+/* scheme://[user@]host[:port][/folder]: names the source in the state
+ * (owned by r). */
+const char *bremote_key(const struct bremote *r);
+int bremote_is_imap(const struct bremote *r);
+/* Log in and list the messages in ascending order (UID or number).
+ * *gen is the folder's UIDVALIDITY (IMAP) or "" (POP3).  Both live in r
+ * until the next list or bremote_free(). */
+int bremote_list(struct bremote *r, const char **gen,
+    const struct bremote_msg **v, size_t *n);
+/* Download one message (CRLF line ends, as on the wire) through wr. */
+int bremote_fetch(struct bremote *r, const struct bremote_msg *m,
+    bremote_write_fn wr, void *arg);
+/* Delete messages, or move them to folder (IMAP only; NULL deletes).
+ * POP3 deletions take effect when bremote_free() ends the session. */
+int bremote_delete(struct bremote *r, const struct bremote_msg *const *v,
+    size_t n, const char *folder);
+
+/* ---- state file (state.c) and policy (policy.c) ---- */
+
+/* State file format version, see bounce-state(5). */
+#define BSDB_FORMAT 1
+/* Hash buckets of a new state file: a million addresses stay fast. */
+#define BSDB_HASHSIZE 1000003
+
+/* Address states.  send, counting and persistent are mailable. */
+enum bstate {
+	BS_SEND, BS_COUNTING, BS_UNREACHABLE, BS_INVALID, BS_COMPLAINED,
+	BS_UNSUBSCRIBED, BS_ONHOLD, BS_PERSISTENT, BS_NSTATES
+};
+const char *bstate_name(int st);
+int bstate_byname(const char *s);	/* -1 if no state has that name */
+int bstate_muted(int st);
+
+/* Event classes: the four that bclassify gives, then the file's own. */
+enum bev_class {
+	BEV_HARD, BEV_SOFT, BEV_COMPLAINT, BEV_UNSUB,
+	BEV_MANUAL,	/* bstate set and reset */
+	BEV_POLICY,	/* bstate expire: recovery, an empty window */
+	BEV_NCLASS
+};
+const char *bev_classname(int c);
+int bev_classbyname(const char *s);	/* -1 if unknown */
+
+/* Whether an event counted, and if not, why. */
+enum bev_flag { BEVF_NONE, BEVF_COUNTED, BEVF_ZERO, BEVF_SAMEDAY,
+	BEVF_NFLAGS };
+const char *bev_flagname(int f);
+
+/* What the state file keeps for one address. */
+struct bsdb_addr {
+	int state;
+	long score;		/* points counted within the window */
+	time_t since;		/* when the state was entered */
+	time_t first, last;	/* first and last event, 0 when none */
+	time_t horizon;		/* records dated at or before it are known */
+	unsigned long nevents, ncounted, nhard, nsoft, ncomplaint, nunsub;
+	char status[12];	/* of the newest bounce */
+	char reason[32];
+	unsigned long lo, hi;	/* the kept events are lo .. hi-1 */
+};
+
+/* One kept event. */
+struct bsdb_event {
+	time_t date;
+	int cls;		/* enum bev_class */
+	int points;
+	int flag;		/* enum bev_flag */
+	int state;		/* the address's state after the event */
+	char rule[8];		/* what gave the points: status, reason,
+				 * smtp or class; "" when nothing did */
+	char status[12];
+	char smtp[4];
+	char reason[32];
+	const char *source;	/* "" when none */
+	const char *note;	/* "" when none */
+	unsigned long long key;	/* hash of source, recipient and date */
+};
+
+/* An entry of the file, as bsdb_walk() and the export lines give it. */
+enum { BSDB_ADDR, BSDB_EVENT, BSDB_SENT };
+struct bsdb_item {
+	int type;
+	const char *key;	/* the address, or the sent-mail id */
+	unsigned long seq;	/* BSDB_EVENT: its number */
+	struct bsdb_addr a;	/* BSDB_ADDR */
+	struct bsdb_event e;	/* BSDB_EVENT */
+	const char *addr;	/* BSDB_SENT: the address mailed */
+	time_t date;		/* BSDB_SENT: when */
+};
+
+struct bsdb;
+enum { BSDB_RDONLY = 0, BSDB_RDWR = 1, BSDB_NOSYNC = 2 };
+
+/* The file to use: path when not NULL, else $BOUNCE_DB, else
+ * $XDG_STATE_HOME/bounce/state.tdb (XDG_STATE_HOME defaults to
+ * ~/.local/state).  mkdir creates the default's directory.  Returns a
+ * string to free(), or NULL with errno set. */
+char *bsdb_path(const char *path, int mkdir);
+/* Open the state file; BSDB_RDWR creates it when missing.  Refuses
+ * files that are not state files.  Returns NULL with *why set to a
+ * message to free(). */
+struct bsdb *bsdb_open(const char *path, int flags, char **why);
+/* Close; -1 if closing failed (an open transaction is cancelled). */
+int bsdb_close(struct bsdb *db);
+/* The last error, in words (owned by db). */
+const char *bsdb_error(const struct bsdb *db);
+
+/* Transactions: every write happens inside one.  begin waits for the
+ * write lock, at most secs seconds when secs > 0: it returns 0, -1 on
+ * error, or -2 when the wait timed out.  A reader never needs one. */
+int bsdb_begin(struct bsdb *db, unsigned secs);
+int bsdb_commit(struct bsdb *db);
+void bsdb_cancel(struct bsdb *db);
+
+/* The functions below return 1 (found), 0 (not there) or -1 (error:
+ * a damaged entry or a failed read or write); puts return 0 or -1.
+ * Strings of results live in the arena ar. */
+int bsdb_get(struct bsdb *db, const char *addr, struct bsdb_addr *a);
+/* Just the state: faster, for check and filter; BS_SEND when the
+ * address is not known; -1 on error. */
+int bsdb_state(struct bsdb *db, const char *addr);
+int bsdb_put(struct bsdb *db, const char *addr, const struct bsdb_addr *a);
+int bsdb_event_get(struct bsdb *db, const char *addr, unsigned long seq,
+    struct bsdb_event *e, struct barena *ar);
+int bsdb_event_put(struct bsdb *db, const char *addr, unsigned long seq,
+    const struct bsdb_event *e);
+int bsdb_event_del(struct bsdb *db, const char *addr, unsigned long seq);
+/* The sent-mail log: tracking id -> address and time. */
+int bsdb_sent_get(struct bsdb *db, const char *id, char **addr,
+    time_t *date, struct barena *ar);
+int bsdb_sent_put(struct bsdb *db, const char *id, const char *addr,
+    time_t date);
+int bsdb_sent_del(struct bsdb *db, const char *id);
+/* Does the file hold anything besides its header? 1, 0 or -1. */
+int bsdb_used(struct bsdb *db);
+
+/* Call fn for every entry, in no particular order.  Writers wait until
+ * the walk is over.  A non-zero return from fn stops the walk and is
+ * returned; -1 on error.  The item's strings live until fn returns. */
+typedef int (*bsdb_walk_fn)(void *arg, const struct bsdb_item *it);
+int bsdb_walk(struct bsdb *db, bsdb_walk_fn fn, void *arg);
+
+/* The export format (see bounce-state(5)): one line per entry. */
+#define BSDB_EXPORT_HEADER "# bounce-state 1"
+void bsdb_format_item(struct bbuf *b, const struct bsdb_item *it);
+/* Parse an export line (without LF) in place; 0, or -1 with *why. */
+int bsdb_parse_item(char *line, struct bsdb_item *it, const char **why);
+int bsdb_put_item(struct bsdb *db, const struct bsdb_item *it);
+
+/* A strict ISO 8601 UTC date (2014-11-04T15:01:16Z), or "-" for 0. */
+int b_isoparse(const char *s, time_t *t);
+
+/* The policy: compiled-in defaults, then what a policy file says. */
+struct bpolicy_rule;
+struct bpolicy {
+	long threshold;		/* a score this high mutes */
+	long window;		/* seconds the score looks back */
+	long softmute;		/* counted soft bounces that mute; 0 never */
+	int perday;		/* at most one counted bounce a day */
+	long recover;		/* seconds of quiet that lift unreachable */
+	long keep;		/* events kept per address */
+	struct bpolicy_rule *rules;
+	size_t nrules, cap;
+};
+/* Free with bpolicy_free(). */
+struct bpolicy *bpolicy_new(void);
+void bpolicy_free(struct bpolicy *p);
+/* Read a policy file over p.  Returns 0, or -1 with *why set and
+ * *lineno the line (0 when the file could not be read: see errno). */
+int bpolicy_load(struct bpolicy *p, const char *path, long *lineno,
+    const char **why);
+/* Write p in the policy-file form; 0 or -1 with errno set. */
+int bpolicy_write(const struct bpolicy *p, FILE *fp);
+/* The points of an event, and the kind of rule that gave them
+ * ("status", "reason", "smtp", "class", or "" for none). */
+int bpolicy_points(const struct bpolicy *p, int cls, const char *status,
+    const char *smtp, const char *reason, const char **rule);
+
+/* A classified bounce, ready to be applied. */
+struct bpolicy_in {
+	const char *addr;	/* normalised recipient */
+	time_t date;
+	int cls;		/* BEV_HARD .. BEV_UNSUB */
+	const char *status, *smtp, *reason, *source;
+	unsigned long long key;	/* bpolicy_key() */
+};
+/* A change of state: one transition line. */
+struct btransition {
+	time_t date;
+	const char *addr;
+	int from, to;
+	long score;
+	const char *reason, *source;
+};
+enum { BAPPLY_SAME, BAPPLY_CHANGED, BAPPLY_KNOWN };
+unsigned long long bpolicy_key(const char *source, const char *addr,
+    const char *date);
+/* Apply a bounce inside a transaction.  Returns BAPPLY_CHANGED (and
+ * fills *t), BAPPLY_SAME, BAPPLY_KNOWN when the record was seen before,
+ * or -1 (see bsdb_error()).  Strings in *t live in ar. */
+int bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
+    const struct bpolicy_in *in, struct btransition *t, struct barena *ar);
+/* Manual changes and the daily expiry, inside a transaction; same
+ * return values (never BAPPLY_KNOWN).  note may be NULL. */
+int bpolicy_set(const struct bpolicy *p, struct bsdb *db, const char *addr,
+    int state, const char *note, time_t now, struct btransition *t,
+    struct barena *ar);
+int bpolicy_reset(const struct bpolicy *p, struct bsdb *db,
+    const char *addr, const char *note, time_t now, struct btransition *t,
+    struct barena *ar);
+int bpolicy_expire(const struct bpolicy *p, struct bsdb *db,
+    const char *addr, time_t now, struct btransition *t, struct barena *ar);
+/* The transition line (with its LF) into b, which is reset first. */
+void btransition_format(struct bbuf *b, const struct btransition *t);
 
 #endif

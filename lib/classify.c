@@ -230,11 +230,11 @@ static const unsigned char foldtab[256] = {
 
 /*
  * Write the matching form of src[0..n) to dst, which may be src (the
- * form is never longer): ASCII, Latin-1 and
- * Cyrillic letters (as UTF-8) lower-cased, every run of white space one
- * blank, none at either end if trim is set.  Patterns and diagnostics
- * go through the same function, so "User  Unknown" and "user unknown"
- * meet.  Returns the new length (never more than n).
+ * form is never longer): ASCII, Latin-1 and Cyrillic letters (as UTF-8)
+ * lower-cased, typographic apostrophes as "'", every run of white space
+ * one blank, none at either end if trim is set.  Patterns and
+ * diagnostics go through the same function, so "User  Unknown" and
+ * "user unknown" meet.  Returns the new length (never more than n).
  */
 static size_t
 fold(char *dst, const char *src, size_t n, int trim)
@@ -244,8 +244,12 @@ fold(char *dst, const char *src, size_t n, int trim)
 
 	while (p < e) {
 		unsigned ch = foldtab[*p++];
-		if (ch == ' ' && ((trim && w == s) || (w > s && w[-1] == ' ')))
+		if (ch < 0x80) {	/* nearly every byte: one test */
+			if (ch == ' ' && (w == s ? trim : w[-1] == ' '))
+				continue;
+			*w++ = (unsigned char)ch;
 			continue;
+		}
 		if (ch == 0xd0 && p < e && *p >= 0x80 && *p <= 0xaf) {
 			/* Cyrillic U+0400..U+042F: two bytes either way. */
 			unsigned lo = *p++;
@@ -255,6 +259,14 @@ fold(char *dst, const char *src, size_t n, int trim)
 				*w++ = 0xd0, *w++ = (unsigned char)(lo + 0x20);
 			else
 				*w++ = 0xd1, *w++ = (unsigned char)(lo - 0x20);
+			continue;
+		}
+		if (ch == 0xe2 && e - p >= 2 && p[0] == 0x80 &&
+		    (p[1] == 0x98 || p[1] == 0x99)) {
+			/* U+2018, U+2019: the typographic apostrophe
+			 * of "wasn't" in some servers' English. */
+			*w++ = '\'';
+			p += 2;
 			continue;
 		}
 		*w++ = (unsigned char)ch;

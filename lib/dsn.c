@@ -195,21 +195,72 @@ bp_arf(struct bctx *c)
 }
 
 /*
- * A List-Unsubscribe request sent by a mail program on the reader's
- * behalf (Apple Mail marks it): the requester is the sender.
+ * Match addr against pattern, whose one '*' stands for a token of at
+ * least one character; returns the token (arena) or NULL.  Without a
+ * '*' the whole address must match.
+ */
+static char *
+unsub_token(struct barena *a, const char *addr, const char *pattern)
+{
+	const char *star = strchr(pattern, '*');
+	size_t n = strlen(addr), pre, post;
+
+	if (star == NULL)
+		return strcasecmp(addr, pattern) == 0 ? barena_strdup(a, "") :
+		    NULL;
+	pre = (size_t)(star - pattern);
+	post = strlen(star + 1);
+	if (n <= pre + post || strncasecmp(addr, pattern, pre) != 0 ||
+	    strcasecmp(addr + n - post, star + 1) != 0)
+		return NULL;
+	return barena_strndup(a, addr + pre, n - pre - post);
+}
+
+/* The unsubscribe address this message was sent to, and its token. */
+static char *
+unsub_match(struct bctx *c)
+{
+	static const char *hdrs[] = { "X-Original-To", "Delivered-To",
+	    "Envelope-To", "To", NULL };
+
+	for (int i = 0; hdrs[i] != NULL; i++) {
+		char *v = bmime_header(c->a, GMIME_OBJECT(c->msg), hdrs[i]);
+		char *addr, *tok;
+		if (v == NULL || (addr = baddr_norm(c->a, v)) == NULL)
+			continue;
+		for (int j = 0; j < c->o->nunsub; j++)
+			if ((tok = unsub_token(c->a, addr, c->o->unsub[j])))
+				return tok;
+	}
+	return NULL;
+}
+
+/*
+ * An unsubscribe request: a message sent to a List-Unsubscribe address
+ * (-U), or one that a mail program sent on the reader's behalf (Apple
+ * Mail marks it).  The requester is the address the token encodes
+ * ("user=example.com"), else the sender; the token is the id.
  */
 int
 bp_unsubscribe(struct bctx *c)
 {
 	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
 	    "X-Apple-Unsubscribe");
+	char *tok = c->o->nunsub > 0 ? unsub_match(c) : NULL;
 	struct bres *r;
 
-	if (v == NULL || b_strcasestr(v, "true") == NULL ||
-	    (r = bp_add(c, "unsubscribe")) == NULL)
+	if (tok == NULL && (v == NULL || b_strcasestr(v, "true") == NULL))
+		return 0;
+	if ((r = bp_add(c, "unsubscribe")) == NULL)
 		return 0;
 	r->action = "unsubscribe";
-	r->rcpt = c->from ? baddr_norm(c->a, c->from) : NULL;
+	if (tok != NULL && *tok != '\0') {
+		char *fake = barena_printf(c->a, "x+%s@x", tok);
+		r->rcpt = baddr_verp(c->a, fake, "x");
+		c->acct_id = tok;
+	}
+	if (r->rcpt == NULL)
+		r->rcpt = c->from ? baddr_norm(c->a, c->from) : NULL;
 	r->diag = c->subject;
 	return 1;
 }

@@ -148,6 +148,76 @@ deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 	return c->fn(c->arg, &m);
 }
 
+/* Is a double quote left open in s (an RFC 4180 field spanning lines)? */
+static int
+quote_open(const char *s, size_t n)
+{
+	int open = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '"')
+			open = !open;
+	return open;
+}
+
+static int
+deliver_acct(struct loopctx *c, const char *name, off_t off,
+    const char *header, int *bad)
+{
+	struct bmsg m = { .kind = BMSG_ACCT };
+	char num[32];
+
+	while (c->msg.len > 0 && c->msg.s[c->msg.len - 1] == '\n')
+		c->msg.s[--c->msg.len] = '\0';
+	if (c->msg.len == 0)
+		return 0;
+	if (c->msg.len > BMSG_MAX) {
+		c->err(c->arg, name, "accounting record too large, skipped");
+		*bad = 1;
+		return 0;
+	}
+	bbuf_reset(&c->src);
+	bbuf_adds(&c->src, name);
+	snprintf(num, sizeof num, ":%lld", (long long)off);
+	bbuf_adds(&c->src, num);
+	m.source = c->src.s;
+	m.data = c->msg.s;
+	m.len = c->msg.len;
+	m.header = header;
+	return c->fn(c->arg, &m);
+}
+
+/*
+ * The rest of an accounting file after its header line: one record per
+ * line, or per several lines while a quoted field is open.
+ */
+static int
+read_acct(struct loopctx *c, struct reader *r, const char *name, int *bad)
+{
+	char *header = b_strndup(c->line.s, c->line.len - 1);
+	off_t off = 0;
+	int rv = 0;
+
+	bbuf_reset(&c->msg);
+	for (;;) {
+		bbuf_reset(&c->line);
+		if (!rd_line(r, &c->line))
+			break;
+		if (c->msg.len == 0)
+			off = r->linestart;
+		bbuf_add(&c->msg, c->line.s, c->line.len);
+		if (quote_open(c->msg.s, c->msg.len) && c->msg.len <= BMSG_MAX)
+			continue;
+		if ((rv = deliver_acct(c, name, off, header, bad)) != 0)
+			break;
+		bbuf_reset(&c->msg);
+	}
+	if (rv == 0 && c->msg.len > 0)
+		rv = deliver_acct(c, name, off, header, bad);
+	free(header);
+	return rv;
+}
+
 /*
  * Is this (LF-terminated) line an mbox separator?  "From " then the
  * envelope sender and a date with a time of day, as every mbox writer
@@ -190,7 +260,12 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 		more = rd_line(r, &c->line);
 		if (!more)
 			break;
-		/* A file is an mbox when its first line says "From ". */
+		/* A file is an mbox when its first line says "From ", an
+		 * accounting file when it names accounting columns. */
+		if (mbox < 0 && bacct_is_header(c->line.s, c->line.len)) {
+			rv = read_acct(c, r, name, bad);
+			goto out;
+		}
 		if (mbox < 0)
 			mbox = c->line.len > 5 &&
 			    memcmp(c->line.s, "From ", 5) == 0;
@@ -362,12 +437,55 @@ read_path(struct loopctx *c, const char *path, int *bad)
 	return rv;
 }
 
+/*
+ * Accounting records on stdin (PowerMTA's pipe accounting), the first
+ * line already read: a header line, or a record in PowerMTA's default
+ * fields.  The source of each record is "-:offset".
+ */
+static int
+pipe_acct(struct loopctx *c, char **linep, size_t *capp, ssize_t n, int *bad)
+{
+	char *header = NULL;
+	off_t pos = n + 1, off = 0;
+	int rv = 0;
+
+	bbuf_reset(&c->msg);
+	if (bacct_is_header(*linep, (size_t)n))
+		header = b_strdup(*linep);
+	else
+		bbuf_add(&c->msg, *linep, (size_t)n);
+	for (;;) {
+		if (c->msg.len > 0 && !quote_open(c->msg.s, c->msg.len)) {
+			if ((rv = deliver_acct(c, "-", off, header, bad)) != 0)
+				break;
+			bbuf_reset(&c->msg);
+		}
+		if ((n = getline(linep, capp, stdin)) == -1)
+			break;
+		if (c->msg.len == 0)
+			off = pos;
+		pos += n;
+		if (n > 0 && (*linep)[n - 1] == '\n')
+			(*linep)[--n] = '\0';
+		if (n > 0 && (*linep)[n - 1] == '\r')
+			(*linep)[--n] = '\0';
+		if (c->msg.len > 0)
+			bbuf_addc(&c->msg, '\n');
+		bbuf_add(&c->msg, *linep, (size_t)n);
+	}
+	if (rv == 0 && c->msg.len > 0)
+		rv = deliver_acct(c, "-", off, header, bad);
+	free(header);
+	return rv;
+}
+
 static int
 read_pathlist(struct loopctx *c, int *bad)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	long lineno = 0;
 	int rv = 0;
 
 	while (rv == 0 && (n = getline(&line, &cap, stdin)) != -1) {
@@ -377,6 +495,13 @@ read_pathlist(struct loopctx *c, int *bad)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
+		/* PowerMTA piping accounting records to us ("<acct-file
+		 * |bparse>"): a header line, or records right away. */
+		if (lineno++ == 0 && (bacct_is_header(line, (size_t)n) ||
+		    bacct_is_record(line, (size_t)n))) {
+			rv = pipe_acct(c, &line, &cap, n, bad);
+			break;
+		}
 		rv = read_path(c, line, bad);
 	}
 	if (ferror(stdin)) {

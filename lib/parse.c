@@ -12,7 +12,14 @@ struct bparse {
 	struct bparse_opts o;
 	struct barena a;
 	struct bctx *c;
+	struct bparse_acct acct;
 };
+
+const struct bparse_acct *
+bparse_acct_skipped(const struct bparse *p)
+{
+	return &p->acct;
+}
 
 struct bparse *
 bparse_new(const struct bparse_opts *o)
@@ -336,6 +343,8 @@ tracking_id(struct bctx *c)
 {
 	char *v = NULL;
 
+	if (c->acct_id != NULL)
+		return c->acct_id;
 	if (c->o->idheader != NULL) {
 		v = orig_field(c, c->o->idheader);
 		if (v == NULL)
@@ -434,7 +443,7 @@ emit_all(struct bctx *c, bparse_emit_fn emit, void *arg)
 		struct brec rec = { .n = BREC_PARSE_FIELDS };
 
 		if ((r->rcpt == NULL || r->rcpt[0] == '\0') &&
-		    strcmp(r->action, "none") != 0) {
+		    c->msg != NULL && strcmp(r->action, "none") != 0) {
 			fallback_rcpt(c, r);
 			/* A report block with no usable address has no
 			 * diagnostic yet either: the text may hold it. */
@@ -496,6 +505,8 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 	c->o = &p->o;
 	c->m = m;
 	c->date = -1;
+	if (m->kind == BMSG_ACCT)
+		return bp_acct(c, &p->acct) < 0 ? 0 : emit_all(c, emit, arg);
 	c->msg = bmime_parse(m->data, m->len);
 	if (c->msg != NULL) {
 		c->subject = bmime_header(c->a, GMIME_OBJECT(c->msg),
@@ -505,8 +516,10 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 		c->date = report_date(c);
 		/* The order matters: a report that says what happened beats
 		 * a guess from text, and only then is it an auto-reply. */
-		if (bp_dsn(c) == 0 && bp_arf(c) == 0 && bp_ses(c) == 0 &&
-		    bp_text(c) == 0 && bp_unsubscribe(c) == 0)
+		/* An unsubscribe request comes first: it is identified by
+		 * the address it was sent to, whatever it says. */
+		if (bp_unsubscribe(c) == 0 && bp_dsn(c) == 0 &&
+		    bp_arf(c) == 0 && bp_ses(c) == 0 && bp_text(c) == 0)
 			bp_autoreply(c);
 	}
 	if (c->nres == 0 && (r = bp_add(c, "none")) != NULL) {

@@ -59,6 +59,8 @@ struct bctx {
 	int nexcl;
 	int listed;		/* excluded addresses count when listed */
 	int delay;		/* a delay warning (text formats) */
+	char *acct_id;		/* tracking id from the record itself
+				 * (accounting, unsubscribe token) */
 	time_t date;
 	struct bres res[BP_MAXRES];
 	int nres;
@@ -83,6 +85,9 @@ int bp_dsn(struct bctx *c);
 int bp_arf(struct bctx *c);
 int bp_text(struct bctx *c);
 int bp_ses(struct bctx *c);
+/* One accounting record: 1 if it gave a result, -1 if its type is
+ * passed over (counted in st). */
+int bp_acct(struct bctx *c, struct bparse_acct *st);
 int bp_unsubscribe(struct bctx *c);
 int bp_autoreply(struct bctx *c);
 

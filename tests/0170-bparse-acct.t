@@ -1,0 +1,44 @@
+#!/bin/sh
+# bparse over PowerMTA accounting records: a CSV file with a header line,
+# the same piped on stdin, and records piped without a header.
+. "$(dirname "$0")/lib.sh"
+ACCT=$FIX/acct/acct.csv
+
+"$BIN/bparse" "$ACCT" >"$T/out" 2>"$T/err"
+is "file: exit status" "$?" 0
+is "file: b and f records only" "$(wc -l <"$T/out")" 3
+is "file: bounce columns" "$(sed -n 1p "$T/out" | cut -f2-9)" \
+    "2024-03-05T10:00:02Z	gone.user@example.net	failed	5.1.1	550	mx1.example.net	job-77	pmta:bad-mailbox"
+is "file: source is path:offset of the record" \
+    "$(sed -n 1p "$T/out" | cut -f1)" \
+    "$ACCT:$(grep -b '^b,2024-03-05 10:00:02' "$ACCT" | cut -d: -f1)"
+is "file: quoted diagnostic with comma and quotes" \
+    "$(sed -n 2p "$T/out" | cut -f10)" '552 5.2.2 Mailbox full, "quota" exceeded'
+is "file: feedback record is a complaint" \
+    "$(sed -n 3p "$T/out" | cut -f3,4,9,10)" "angry@example.org	complaint	pmta	abuse"
+ok "file: other types counted on stderr" \
+    grep -q 'passed over 2 accounting records of other types (d: 1, t: 1)' "$T/err"
+
+"$BIN/bparse" -H x-bounce-identifier <"$ACCT" >"$T/pipe" 2>/dev/null
+is "pipe: same records" "$(cut -f2-7,9- "$T/pipe")" "$(cut -f2-7,9- "$T/out")"
+is "pipe: -H names a header column for the id" "$(cut -f8 "$T/pipe" | tr '\n' ' ')" \
+    "c1a3 c1a4 c1a6 "
+is "pipe: source is -:offset" "$(sed -n 1p "$T/pipe" | cut -f1)" \
+    "-:$(grep -b '^b,2024-03-05 10:00:02' "$ACCT" | cut -d: -f1)"
+
+# PowerMTA's default fields, no header line (pipe accounting).
+printf '%s\n' \
+    'b,2024-03-05 10:00:02+0000,2024-03-05 09:59:58+0000,news@example.com,x@example.net,,failed,5.1.2 (bad destination system: no such domain),"smtp;550 5.1.2 Host unknown, ""no MX""",mx.example.net (192.0.2.1),bad-domain,,,,,,,,vmta1,job-9,,,' \
+    'd,2024-03-05 10:00:03+0000,2024-03-05 09:59:58+0000,news@example.com,y@example.net,,relayed,2.0.0 (success),smtp;250 ok,mx.example.net,,,,,,,,,vmta1,job-9,,,' \
+    | "$BIN/bparse" >"$T/nohdr" 2>"$T/nohdr.err"
+is "no header: one bounce" "$(cut -f3,4,5,6,8,9 "$T/nohdr")" \
+    "x@example.net	failed	5.1.2	550	job-9	pmta:bad-domain"
+is "no header: diagnostic" "$(cut -f10 "$T/nohdr")" '550 5.1.2 Host unknown, "no MX"'
+
+# A quoted field that spans lines stays one record.
+printf 'type,rcpt,dsnStatus,dsnDiag\nb,z@example.net,5.0.0,"smtp;550 line one\nline two"\n' \
+    >"$T/multi.csv"
+"$BIN/bparse" "$T/multi.csv" >"$T/multi"
+is "multi-line field: one record" "$(wc -l <"$T/multi")" 1
+is "multi-line field: joined diagnostic" "$(cut -f10 "$T/multi")" "550 line one\nline two"
+done_testing
