@@ -24,6 +24,25 @@ untype(char *v)
 	return b_trim(v);
 }
 
+/*
+ * A Diagnostic-Code without its "smtp;" type; other types ("X-Unix;",
+ * "X-Postfix;") stay, as they tell that a local program or the MTA
+ * itself, not a remote server, gave the answer.
+ */
+static char *
+diag_code(char *v)
+{
+	char *p = v;
+
+	if (v == NULL)
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (b_startcase(p, "smtp;"))
+		return b_trim(p + 5);
+	return b_trim(p);
+}
+
 static const char *
 norm_action(const char *v, const char *status)
 {
@@ -81,7 +100,7 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	st = bp_field(c->a, blk, "Status");
 	if (st != NULL && bstatus_parse(st, stbuf))
 		r->status = barena_strdup(c->a, stbuf);
-	r->diag = untype(bp_field(c->a, blk, "Diagnostic-Code"));
+	r->diag = diag_code(bp_field(c->a, blk, "Diagnostic-Code"));
 	/* Some MTAs leave the diagnostic out of the report and say it
 	 * only in the text part, next to the address. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && addr != NULL)

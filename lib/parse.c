@@ -271,6 +271,9 @@ lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
 	if (p == NULL || depth >= BP_MAXDEPTH) {
 		c->body = barena_strdup(c->a, pro);
 		c->bodylen = strlen(c->body);
+		/* The report fields may stand in that text too. */
+		if (c->dsn == NULL && looks_dsn(c->body))
+			c->dsn = c->body;
 		return;
 	}
 	e = p + 2;
