@@ -94,8 +94,9 @@ clean delayed
 is "delayed: one record" "$(wc -l <"$T/out")" 1
 # "mx.example.info[203.0.113.99]:25" holds no reply code.
 rec delayed 1 frank@example.info delayed 4.4.1 - -
+# A diagnostic type other than smtp stays: the MTA itself said it.
 is "delayed: X-Postfix diagnostic" "$(col 1 10 "$T/out")" \
-    "connect to mx.example.info[203.0.113.99]:25: Connection timed out"
+    "X-Postfix; connect to mx.example.info[203.0.113.99]:25: Connection timed out"
 is "delayed: date" "$(col 1 2 "$T/out")" 2014-11-05T04:12:40Z
 sed '/^Action: delayed/d' "$FIX/dsn-delayed.eml" >"$T/noaction.eml"
 "$BIN/bparse" "$T/noaction.eml" >"$T/noaction.out"

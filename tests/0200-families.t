@@ -114,7 +114,6 @@ lhost-office365-01 exchange2007
 lhost-exchange2003-01 exchange2003
 lhost-domino-01 domino
 lhost-notes-01 notes
-lhost-messagingserver-03 messagingserver
 lhost-imailserver-01 imailserver
 lhost-mailfoundry-01 mailfoundry
 lhost-mfilter-01 mfilter
