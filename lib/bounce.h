@@ -181,8 +181,10 @@ char *baddr_verp(struct barena *a, const char *addr, const char *prefix);
 /* Parse an RFC 3463 status "C.S.D" at the start of s (after blanks).
  * Writes the canonical form to out[12] and returns 1, or 0 if none. */
 int bstatus_parse(const char *s, char out[12]);
-/* Find the first enhanced status code in text (word-bounded, class 2, 4
- * or 5); same result convention as bstatus_parse. */
+/* Find the enhanced status code in text (word-bounded, class 2, 4 or 5):
+ * the first 4.x.x or 5.x.x that follows an SMTP reply code, else the
+ * first 4.x.x or 5.x.x, else the first 2.x.x; same result convention as
+ * bstatus_parse. */
 int bstatus_find(const char *text, char out[12]);
 /* Find an SMTP reply code (3 digits, 2xx/4xx/5xx, word-bounded, not a
  * part of an address or a number) in text; writes out[4], returns 1. */

@@ -77,18 +77,42 @@ after_version_word(const char *text, const char *p)
 }
 
 static int status_scan(const char *text, char out[12],
-    const char *classes);
+    const char *classes, int replied);
+static int after_reply(const char *text, const char *p);
 
 int
 bstatus_find(const char *text, char out[12])
 {
-	/* A failure's code beats the 2.x.x of steps that went well, as in
+	/* A code right after a reply code is the answering server's own;
+	 * a failure's code beats the 2.x.x of steps that went well, as in
 	 * a quoted SMTP transcript. */
-	return status_scan(text, out, "45") || status_scan(text, out, "2");
+	return status_scan(text, out, "45", 1) ||
+	    status_scan(text, out, "45", 0) || status_scan(text, out, "2", 0);
+}
+
+/*
+ * Does an SMTP reply code stand just before p ("550 5.7.1", "550-5.7.1",
+ * "550-'5.7.1")?  The code that follows a server's reply code is that
+ * server's word; others may be the reporting MTA's summary.
+ */
+static int
+after_reply(const char *text, const char *p)
+{
+	const char *q = p;
+
+	while (q > text && (q[-1] == ' ' || q[-1] == '-' || q[-1] == '\'' ||
+	    q[-1] == '"') && p - q < 3)
+		q--;
+	if (q == p || q - text < 3)
+		return 0;
+	if (!strchr("245", q[-3]) || !isdigit((unsigned char)q[-2]) ||
+	    !isdigit((unsigned char)q[-1]))
+		return 0;
+	return q - text == 3 || !isalnum((unsigned char)q[-4]);
 }
 
 static int
-status_scan(const char *text, char out[12], const char *classes)
+status_scan(const char *text, char out[12], const char *classes, int replied)
 {
 	for (const char *p = text; *p; p++) {
 		const char *end;
@@ -108,6 +132,8 @@ status_scan(const char *text, char out[12], const char *classes)
 		    *end == '-' || *end == '@')
 			continue;
 		if (after_version_word(text, p))
+			continue;
+		if (replied && !after_reply(text, p))
 			continue;
 		return 1;
 	}
