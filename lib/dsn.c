@@ -105,6 +105,15 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	 * only in the text part, next to the address. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && addr != NULL)
 		r->diag = bp_text_diag(c, addr);
+	/* The report's diagnostic rarely says which command was refused;
+	 * the text part often does, and that tells a refused address from
+	 * a refused message. */
+	if (r->diag != NULL && r->diag[0] != '\0' && addr != NULL &&
+	    b_strcasestr(r->diag, "in reply to") == NULL) {
+		char *cmd = bp_command(c, addr, r->diag);
+		if (cmd != NULL && b_strcasestr(r->diag, cmd) == NULL)
+			r->diag = barena_printf(c->a, "%s (%s)", r->diag, cmd);
+	}
 	r->mta = untype(bp_field(c->a, blk, "Remote-MTA"));
 	if (r->mta == NULL || r->mta[0] == '\0')
 		r->mta = (char *)rmta_default;

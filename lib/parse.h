@@ -80,6 +80,11 @@ char *bp_oneline(char *s);
 /* The diagnostic next to addr in the bounce's text (arena), or NULL. */
 char *bp_text_diag(struct bctx *c, const char *addr);
 
+/* The SMTP command that a refusal for addr (whose diagnostic is diag)
+ * answered, in Postfix's words ("in reply to RCPT TO command"), from the
+ * bounce's text; or NULL. */
+char *bp_command(struct bctx *c, const char *addr, const char *diag);
+
 /* Recognisers; each returns the number of results it added. */
 int bp_dsn(struct bctx *c);
 int bp_arf(struct bctx *c);

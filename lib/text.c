@@ -567,3 +567,54 @@ bp_text_diag(struct bctx *c, const char *addr)
 		d++;
 	return *d ? d : NULL;
 }
+
+/*
+ * The SMTP command a refusal answered, as the bounce's text tells it:
+ * Postfix's "(in reply to RCPT TO command)" or Exim's "after end of data"
+ * next to addr, or in a quoted transcript the command before a failing
+ * reply (">>> DATA" then "<<< 554 ...") when that reply names addr or is
+ * the diagnostic diag itself.  Returns a phrase in Postfix's words
+ * (arena) or NULL.
+ */
+char *
+bp_command(struct bctx *c, const char *addr, const char *diag)
+{
+	static const char *exim[] = { "after RCPT TO", "after MAIL FROM",
+	    "after end of data", "after DATA", "after EHLO", "after HELO",
+	    "after initial connection", NULL };
+	const char *t = bp_text_diag(c, addr), *p, *q, *pick = NULL;
+
+	if (t != NULL && (p = b_strcasestr(t, "in reply to ")) != NULL &&
+	    (q = b_strcasestr(p, " command")) != NULL && q - p < 40)
+		return barena_strndup(c->a, p, (size_t)(q - p + 8));
+	for (int i = 0; t != NULL && exim[i] != NULL; i++)
+		if ((p = b_strcasestr(t, exim[i])) != NULL)
+			return barena_strdup(c->a, exim[i]);
+	if (c->body == NULL)
+		return NULL;
+	/* A transcript: ">>> CMD" lines each followed by "<<< NNN ...". */
+	for (p = c->body; pick == NULL && (p = strstr(p, "\n>>> ")); p++) {
+		const char *nl = strchr(p + 1, '\n'), *re, *ee;
+		if (nl == NULL || strncmp(nl + 1, "<<< ", 4) != 0 ||
+		    (nl[5] != '4' && nl[5] != '5'))
+			continue;
+		re = nl + 5;
+		ee = strchr(re, '\n');
+		if (ee == NULL)
+			ee = re + strlen(re);
+		if (b_memcasemem(re, (size_t)(ee - re), addr) != NULL ||
+		    (diag != NULL && strlen(diag) > 8 &&
+		    (size_t)(ee - re) >= strlen(diag) &&
+		    strncasecmp(re, diag, strlen(diag)) == 0))
+			pick = p + 5;
+	}
+	if (pick == NULL)
+		return NULL;
+	if (b_startcase(pick, "RCPT"))
+		return barena_strdup(c->a, "in reply to RCPT TO command");
+	if (b_startcase(pick, "MAIL"))
+		return barena_strdup(c->a, "in reply to MAIL FROM command");
+	if (b_startcase(pick, "DATA") || pick[0] == '.')
+		return barena_strdup(c->a, "in reply to end of DATA command");
+	return NULL;
+}

@@ -43,8 +43,9 @@ is "postfix: detector" "$(cut -f9 "$T/out" | sort -u)" dsn
 is "postfix: folded Diagnostic-Code on one line, type prefix gone" \
     "$(col 1 10 "$T/out")" \
     "550 5.7.1 <Alice.Smith@example.net>: Recipient address rejected: Access denied"
-is "postfix: second diagnostic" "$(col 2 10 "$T/out")" \
-    "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table"
+# The text part says which command was refused; the report does not.
+is "postfix: second diagnostic, with the refused command" "$(col 2 10 "$T/out")" \
+    "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)"
 
 # Final-Recipient alone when there is no Original-Recipient.
 sed '/^Original-Recipient:/d' "$FIX/dsn-postfix.eml" >"$T/final.eml"
@@ -170,4 +171,11 @@ rec x400 1 - failed 5.1.1 - -
 is "x400: the To: list of the returned message gives no recipient" \
     "$(wc -l <"$T/out")" 1
 
+# A transcript's ">>> DATA" then "<<< 550 ..." tells which command the
+# recipient whose diagnostic that reply is was refused at; only that one.
+"$BIN/bparse" "$FIX/dsn-sendmail.eml" >"$T/cmd"
+is "transcript: the refused command joins the matching diagnostic" \
+    "$(col 1 10 "$T/cmd")" \
+    "550 5.2.1 Mailbox disabled for this recipient (in reply to end of DATA command)"
+is "transcript: not the others'" "$(col 2 10 "$T/cmd")" "552 5.2.2 Mailbox full"
 done_testing
