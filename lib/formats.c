@@ -50,7 +50,8 @@ const struct btext_fmt bt_formats[] = {
 	{ .name = "kddi", .from = "dion.ne.jp|auone" },
 	{ .name = "docomo", .from = "docomo" },
 	{ .name = "apachejames", .from = MAILER,
-	    .body = "Error message below:" },
+	    .body = "Error message below:", .start = "Error message below:",
+	    .before = 1 },
 	{ .name = "verizon", .from = "vzwpix|vtext", .end = "Original Message:" },
 	/* ---- MTAs (lhost) ---- */
 	{ .name = "qmail", .body = "This is the qmail-send program|"
@@ -112,6 +113,10 @@ const struct btext_fmt bt_formats[] = {
 	    .body = "Unable to deliver message to" },
 	{ .name = "mfilter", .body = "m-FILTER|-------server message",
 	    .end = "-------original message" },
+	/* ---- mailing list managers: the list refused the message ---- */
+	{ .name = "fml", .header = "X-MLServer: fml|X-MLServer:fml",
+	    .subject = "not member|Loop Alert|error|rejected",
+	    .end = "Original mail as follows:|\n\n" },
 	/* ---- gateways and filters: a product name alone is not enough,
 	 * the message must come from a mail system too ---- */
 	{ .name = "trendmicro", .from = "InterScan|Trend Micro" },

@@ -19,6 +19,8 @@ struct btext_fmt {
 	const char *start;	/* error section starts after this */
 	const char *end;	/* the returned message starts here */
 	int delayed;		/* a delay warning, not a failure */
+	int before;		/* the reason stands before the addresses
+				 * and is every address's diagnostic */
 };
 
 extern const struct btext_fmt bt_formats[];

@@ -59,6 +59,7 @@ struct bctx {
 	int nexcl;
 	int listed;		/* excluded addresses count when listed */
 	int delay;		/* a delay warning (text formats) */
+	int before;		/* the format's reason precedes the list */
 	char *acct_id;		/* tracking id from the record itself
 				 * (accounting, unsubscribe token) */
 	time_t date;

@@ -153,7 +153,7 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 {
 	static const char *locals[] = { "postmaster@", "mailer-daemon@",
 	    "mailer_daemon@", "mail-daemon@", NULL };
-	static const char *ctx[] = { "message-id", "msgid", "envelope-from",
+	static const char *ctx[] = { "message-id:", "msgid", "envelope-from",
 	    "envelope-id", "mail from", "from:", "return-path", "sender",
 	    "reply-to", "references:", "in-reply-to", " id <", "errors-to",
 	    "message from", "contact", "assistance", "write to", "reply to",
@@ -420,10 +420,20 @@ from_preamble(struct bctx *c, const char *s, const char *e, int n)
 	}
 	if (first < s)		/* the address shares the marker's line */
 		first = s;
+	/* A format whose reason comes first: its first paragraph. */
+	for (const char *q = s; c->before && q + 1 < first; q++)
+		if (q[0] == '\n' && q[1] == '\n' && q > s) {
+			first = q;
+			break;
+		}
 	pre = clip(c, s, first);
 	for (int i = c->nres - n; i < c->nres; i++) {
 		struct bres *r = &c->res[i];
-		if ((r->diag == NULL || !*r->diag) && *pre)
+		if (c->before && *pre) {
+			r->diag = pre;
+			r->status = r->smtp = NULL;
+			bp_codes(c, r);
+		} else if ((r->diag == NULL || !*r->diag) && *pre)
 			r->diag = pre;
 		if ((r->status == NULL || !*r->status) && bstatus_find(pre, st))
 			r->status = barena_strdup(c->a, st);
@@ -452,6 +462,8 @@ find_section(struct bctx *c, const struct btext_fmt *f, const char **sp,
 	if (f != NULL && f->start != NULL &&
 	    (p = first_of(s, e, f->start, &len)) != NULL)
 		s = p + len;
+	while (s < e && (*s == '\n' || *s == ' ' || *s == '\t'))
+		s++;
 	if ((p = first_of(s, e, f && f->end ? f->end : BT_END, &len)) != NULL) {
 		if (c->orighdr == NULL)
 			c->orighdr = barena_strdup(c->a, p + len);
@@ -475,6 +487,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 
 	find_section(c, f, &s, &e);
 	c->delay = is_delay(c, f);
+	c->before = f->before;
 	exclusions(c);
 	if ((n = section_results(c, f, s, e)) > 0)
 		return from_preamble(c, s, e, n);
