@@ -95,18 +95,33 @@ const char *
 b_memcasemem(const char *hay, size_t n, const char *needle)
 {
 	size_t m = strlen(needle);
-	int c0;
+	const char *p, *end, *lo, *up;
+	int c0, c1;
 
 	if (m == 0)
 		return hay;
 	if (m > n)
 		return NULL;
+	/* memchr finds the candidates fast; keep the next place of each
+	 * case of the first byte so that neither is searched twice. */
 	c0 = tolower((unsigned char)needle[0]);
-	for (size_t i = 0; i + m <= n; i++) {
-		if (tolower((unsigned char)hay[i]) != c0)
-			continue;
-		if (strncasecmp(hay + i, needle, m) == 0)
-			return hay + i;
+	c1 = toupper((unsigned char)needle[0]);
+	end = hay + n - m + 1;
+	lo = memchr(hay, c0, (size_t)(end - hay));
+	up = c1 != c0 ? memchr(hay, c1, (size_t)(end - hay)) : NULL;
+	while (lo != NULL || up != NULL) {
+		if (up == NULL || (lo != NULL && lo < up))
+			p = lo;
+		else
+			p = up;
+		if (strncasecmp(p + 1, needle + 1, m - 1) == 0)
+			return p;
+		if (p == lo)
+			lo = p + 1 < end ? memchr(p + 1, c0,
+			    (size_t)(end - p - 1)) : NULL;
+		else
+			up = p + 1 < end ? memchr(p + 1, c1,
+			    (size_t)(end - p - 1)) : NULL;
 	}
 	return NULL;
 }
