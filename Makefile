@@ -34,7 +34,7 @@ MAN     = $(wildcard man/*.[1-8])
 # Debian packages the build, the tests and the extras need.
 PKG_BUILD = gcc make pkg-config libgmime-3.0-dev libtdb-dev tdb-tools \
             libcurl4-openssl-dev
-PKG_TEST  = perl mandoc
+PKG_TEST  = perl mandoc dovecot-imapd dovecot-pop3d openssl
 PKG_BENCH = libsisimai-perl time
 PKG_FUZZ  = clang libclang-rt-14-dev
 

@@ -496,6 +496,9 @@ int bsdb_put_item(struct bsdb *db, const struct bsdb_item *it);
 
 /* A strict ISO 8601 UTC date (2014-11-04T15:01:16Z), or "-" for 0. */
 int b_isoparse(const char *s, time_t *t);
+/* b_isotime() made fast for the state file's many dates (not thread
+ * safe: it remembers the last date). */
+void b_isoformat(time_t t, char buf[21]);
 
 /* The policy: compiled-in defaults, then what a policy file says. */
 struct bpolicy_rule;

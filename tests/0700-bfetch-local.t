@@ -1,0 +1,259 @@
+#!/bin/sh
+# bfetch without a server: a message on stdin (the MTA pipe) and its exit
+# statuses, an unwritable spool and a full disk, local Maildir and mbox
+# sources with and without --delete, --limit, the lock, and the checks
+# done before connecting (usage, URLs, the netrc file).
+. "$(dirname "$0")/lib.sh"
+
+F=$FIX/fetch
+cd "$T" || exit 1
+
+# The Message-IDs of the files named in FILE (one path a line), sorted.
+ids() { [ -s "$1" ] || return 0; tr '\n' '\0' <"$1" |
+    xargs -0 grep -hi '^Message-ID:' | sed 's/^[^:]*: *//' | sort; }
+# The number of files in a directory.
+nfiles() { find "$1" -type f | wc -l | tr -d ' '; }
+# Every path in FILE is a file in DIR/new/.
+in_new() { while read -r p; do
+	[ -f "$p" ] || return 1
+	case $p in "$2"/new/*) ;; *) echo "$p not in $2/new"; return 1;; esac
+done <"$1"; }
+
+# ---- usage ----
+"$BIN/bfetch" -h >out 2>err
+is "-h: exit status" "$?" 0
+ok "-h: usage on stdout" grep -q '^usage: bfetch ' out
+"$BIN/bfetch" "$F/one.eml" >out 2>err
+is "no -s: usage error" "$?" 2
+"$BIN/bfetch" -s sp >out 2>err
+is "no source: usage error" "$?" 2
+"$BIN/bfetch" -s sp - "$F/one.eml" </dev/null >out 2>err
+is "- with another source: usage error" "$?" 2
+"$BIN/bfetch" -s sp -n 0 "$F/one.eml" >out 2>err
+is "-n 0: usage error" "$?" 2
+
+# ---- URLs that are refused before connecting ----
+for u in 'ftp://127.0.0.1/' 'imaps://' 'imaps://127.0.0.1/INBOX;UID=3' \
+    'pop3s://127.0.0.1/folder' 'imaps://127.0.0.1/INBOX?ALL'; do
+	"$BIN/bfetch" -s sp --no-wait "$u" >out 2>err
+	is "bad URL $u: exit 2" "$?" 2
+	ok "bad URL $u: says so" grep -q "^bfetch: " err
+done
+BFETCH_PASSWORD=x "$BIN/bfetch" -s sp 'imaps://127.0.0.1:1/' >out 2>err
+is "password from the environment without a user in the URL: exit 2" \
+    "$?" 2
+ok "... and says the URL needs the user" grep -q 'user name in the URL' err
+"$BIN/bfetch" -s sp --cacert "$T/nonexistent.pem" 'imaps://127.0.0.1:1/' \
+    >out 2>err
+is "--cacert naming no file: exit 2" "$?" 2
+
+# ---- the netrc file ----
+printf 'machine 127.0.0.1 login u password p\n' >netrc
+chmod 644 netrc
+"$BIN/bfetch" -s sp --netrc-file netrc 'imaps://127.0.0.1:1/' >out 2>err
+is "netrc readable by others: exit 77" "$?" 77
+is "netrc readable by others: the message" "$(cat err)" \
+    "bfetch: netrc: readable by others, refusing"
+chmod 620 netrc
+"$BIN/bfetch" -s sp --netrc-file netrc 'imaps://127.0.0.1:1/' >out 2>err
+is "netrc writable by the group: exit 77" "$?" 77
+"$BIN/bfetch" -s sp --netrc-file nonetrc 'imaps://127.0.0.1:1/' >out 2>err
+is "--netrc-file naming no file: exit 77" "$?" 77
+chmod 600 netrc
+mkdir home && cp netrc home/.netrc && chmod 604 home/.netrc
+HOME=$T/home "$BIN/bfetch" -s sp 'imaps://127.0.0.1:1/' >out 2>err
+is "~/.netrc is checked too" "$?" 77
+ok "... naming it" grep -q "home/.netrc: readable by others" err
+
+# ---- an unreachable server is a temporary failure ----
+"$BIN/bfetch" -s sp --netrc-file netrc --connect-timeout 5 \
+    'imaps://127.0.0.1:1/' >out 2>err
+is "nothing listening: exit 75" "$?" 75
+ok "nothing listening: nothing printed" test ! -s out
+ok "nothing listening: says why, naming the account" \
+    grep -q "^bfetch: imaps://u@127.0.0.1:1/INBOX: .*onnect" err
+
+# ---- stdin: one message from an MTA ----
+"$BIN/bfetch" -s sp - <"$F/one.eml" >out 2>err
+is "stdin: exit 0" "$?" 0
+ok "stdin: nothing on stderr" test ! -s err
+is "stdin: one path" "$(wc -l <out | tr -d ' ')" 1
+ok "stdin: the path is in the spool's new/" in_new out sp
+ok "stdin: the message is copied byte for byte" cmp "$(cat out)" "$F/one.eml"
+is "stdin: nothing left in tmp/" "$(nfiles sp/tmp)" 0
+ok "stdin: the spool is a Maildir" test -d sp/cur
+"$BIN/bfetch" -s sp - <"$F/crlf.eml" >out2
+ok "stdin: CRLF kept as it came" cmp "$(cat out2)" "$F/crlf.eml"
+ok "stdin: a unique name each time" test "$(cat out)" != "$(cat out2)"
+: | "$BIN/bfetch" -s sp - >out 2>err
+is "stdin: an empty message is refused with 75" "$?" 75
+is "stdin: ... and nothing spooled" "$(nfiles sp/new)" 2
+
+# An unwritable spool: the MTA must keep the message (75), and a
+# fetch must say it cannot create the spool (73).
+: >afile
+"$BIN/bfetch" -s afile/sp - <"$F/one.eml" >out 2>err
+is "stdin, spool cannot be created: exit 75" "$?" 75
+ok "stdin, spool cannot be created: says so" grep -q '^bfetch: afile/sp: ' err
+"$BIN/bfetch" -s afile/sp "$F/one.eml" >out 2>err
+is "file, spool cannot be created: exit 73" "$?" 73
+if [ "$(id -u)" != 0 ]; then
+	mkdir ro && "$BIN/bfetch" -s ro - <"$F/one.eml" >/dev/null &&
+	    chmod 500 ro/new ro/tmp
+	"$BIN/bfetch" -s ro - <"$F/one.eml" >out 2>err
+	is "stdin, read-only spool: exit 75" "$?" 75
+	"$BIN/bfetch" -s ro "$F/one.eml" >out 2>err
+	is "file, read-only spool: exit 73" "$?" 73
+	chmod 700 ro/new ro/tmp
+fi
+
+# A full disk: writes fail with a file-size limit (SIGXFSZ ignored so
+# that write(2) reports EFBIG, as it reports ENOSPC on a full disk).
+big=$T/big.eml
+{ cat "$F/one.eml"; i=0; while [ $i -lt 2000 ]; do
+	echo "filler line $i filler filler filler filler filler filler"
+	i=$((i + 1)); done; } >"$big"
+( trap '' XFSZ; ulimit -f 16 && exec "$BIN/bfetch" -s full - ) \
+    <"$big" >out 2>err
+is "stdin, file too large for the limit: exit 75" "$?" 75
+is "stdin, file too large: nothing in new/" "$(nfiles full/new)" 0
+is "stdin, file too large: nothing left in tmp/" "$(nfiles full/tmp)" 0
+if [ "$(id -u)" = 0 ] && mkdir tiny && mount -t tmpfs -o size=32k tmpfs tiny \
+    2>/dev/null; then
+	"$BIN/bfetch" -s tiny/sp - <"$big" >out 2>err
+	is "stdin, disk full (tmpfs): exit 75" "$?" 75
+	ok "stdin, disk full: says no space" grep -q 'No space left' err
+	is "stdin, disk full: nothing in new/" "$(nfiles tiny/sp/new)" 0
+	is "stdin, disk full: nothing left in tmp/" "$(nfiles tiny/sp/tmp)" 0
+	cp "$big" bigsrc.eml
+	"$BIN/bfetch" -s tiny/sp -d bigsrc.eml >out 2>err
+	is "file --delete, disk full: exit 75" "$?" 75
+	ok "file --delete, disk full: the source is kept" cmp bigsrc.eml "$big"
+	umount tiny
+fi
+if [ "$(id -u)" = 0 ] && mkdir rofs &&
+    mount -t tmpfs -o ro,size=64k tmpfs rofs 2>/dev/null; then
+	"$BIN/bfetch" -s rofs/sp - <"$F/one.eml" >out 2>err
+	is "stdin, read-only file system: exit 75" "$?" 75
+	ok "stdin, read-only file system: says so" grep -q 'Read-only' err
+	cp "$F/one.eml" rosrc.eml
+	"$BIN/bfetch" -s rofs/sp -d rosrc.eml >out 2>err
+	is "file --delete, read-only file system: exit 73" "$?" 73
+	ok "file --delete, read-only file system: the source is kept" \
+	    cmp rosrc.eml "$F/one.eml"
+	umount rofs
+fi
+
+# ---- a local Maildir ----
+mkdir -p md/cur md/new md/tmp
+cp "$F/one.eml" "md/cur/1000.1.host:2,S"
+cp "$F/crlf.eml" "md/new/1001.1.host"
+cp "$F/notmail.txt" "md/new/1002.1.host"
+"$BIN/bfetch" -s sp2 md >out 2>err
+is "Maildir: exit 1 (one file is not a message)" "$?" 1
+ok "Maildir: names the bad file" grep -q 'md/new/1002.1.host: not a mail message' err
+is "Maildir: the messages are spooled" "$(ids out | tr '\n' ' ')" \
+    "<fetch-crlf@mail.example.net> <fetch-one@mail.example.org> "
+ok "Maildir: paths are in the spool" in_new out sp2
+ok "Maildir: CRLF becomes LF" sh -c "! grep -q \"\$(printf '\r')\" \$(cat out)"
+is "Maildir: the source is untouched" "$(nfiles md)" 3
+"$BIN/bfetch" -s sp2 md >out 2>err
+is "Maildir again: nothing new" "$(wc -l <out | tr -d ' ')" 0
+rm md/new/1002.1.host
+cp "$F/one.eml" md/new/1003.1.host
+mv "md/cur/1000.1.host:2,S" "md/cur/1000.1.host:2,RS"
+"$BIN/bfetch" -s sp2 md >out 2>err
+is "Maildir, a message added: exit 0" "$?" 0
+is "Maildir, a message added: only it (flags changes do not count)" \
+    "$(wc -l <out | tr -d ' ')" 1
+cp "$F/one.eml" md/new/1004.1.host
+cp "$F/one.eml" md/new/1005.1.host
+"$BIN/bfetch" -s sp2 -n 1 md >out 2>err
+is "Maildir -n 1: one message" "$(wc -l <out | tr -d ' ')" 1
+"$BIN/bfetch" -s sp2 -d md >out 2>err
+is "Maildir --delete: exit 0" "$?" 0
+is "Maildir --delete: the one not yet spooled" "$(wc -l <out | tr -d ' ')" 1
+is "Maildir --delete: the source is empty" "$(nfiles md)" 0
+is "Maildir: spooled in all" "$(nfiles sp2/new)" 5
+
+# ---- an mbox ----
+cp "$F/three.mbox" box
+"$BIN/bfetch" -s sp3 box >out 2>err
+is "mbox: exit 0" "$?" 0
+is "mbox: one path per message" "$(ids out | tr '\n' ' ')" \
+    "<fetch-mbox-1@a.example> <fetch-mbox-2@b.example> <fetch-mbox-3@c.example> "
+ok "mbox: the envelope line is not copied" sh -c "! grep -q '^From MAILER' \$(cat out)"
+ok "mbox: untouched without --delete" cmp box "$F/three.mbox"
+"$BIN/bfetch" -s sp3 -n 2 -d box >out 2>err
+is "mbox -n 2 --delete: two messages" "$(wc -l <out | tr -d ' ')" 2
+ok "mbox -n 2 --delete: not emptied, as one is left" cmp box "$F/three.mbox"
+ok "mbox -n 2 --delete: says so" grep -q 'not emptied' err
+"$BIN/bfetch" -s sp3 -d box >out 2>err
+is "mbox --delete: exit 0" "$?" 0
+is "mbox --delete: all messages" "$(wc -l <out | tr -d ' ')" 3
+ok "mbox --delete: emptied" test ! -s box
+ok "mbox --delete: no dot-lock left" test ! -e box.lock
+"$BIN/bfetch" -s sp3 -d box >out 2>err
+is "mbox --delete, now empty: exit 0" "$?" 0
+ok "mbox --delete, now empty: nothing said" test ! -s err -a ! -s out
+cp "$F/three.mbox" box
+: >box.lock
+"$BIN/bfetch" -s sp3 -d box >out 2>err &
+pid=$!
+# It waits while the dot-lock is there, and goes on once it is gone.
+rm box.lock
+wait $pid
+is "mbox --delete after the dot-lock went: exit 0" "$?" 0
+ok "mbox --delete after the dot-lock went: emptied" test ! -s box
+cp "$F/one.eml" single.eml
+"$BIN/bfetch" -s sp3 -d single.eml >out 2>err
+is "a message file --delete: exit 0" "$?" 0
+ok "a message file --delete: removed" test ! -e single.eml
+"$BIN/bfetch" -s sp3 nosuchfile >out 2>err
+is "a missing file: exit 1" "$?" 1
+ok "a missing file: says so" grep -q '^bfetch: nosuchfile: No such file' err
+
+# ---- the lock: one bfetch per spool ----
+mkfifo release
+flock sp3/.bfetch.lock sh -c 'read x <release' &
+holder=$!
+# The holder has the lock once flock -n fails.
+while flock -n sp3/.bfetch.lock true; do :; done
+"$BIN/bfetch" -s sp3 --no-wait "$F/three.mbox" >out 2>err
+is "locked, --no-wait: exit 75" "$?" 75
+is "locked, --no-wait: says so" "$(cat err)" \
+    "bfetch: sp3: locked by another bfetch"
+ok "locked, --no-wait: nothing spooled" test ! -s out
+"$BIN/bfetch" -s sp3 "$F/three.mbox" >out 2>err &
+waiter=$!
+echo go >release
+wait $holder
+wait $waiter
+is "locked, waiting: exit 0 once the lock is free" "$?" 0
+is "locked, waiting: then it copies" "$(wc -l <out | tr -d ' ')" 3
+# stdin mode takes no lock: an MTA must not wait for a long fetch.
+flock sp3/.bfetch.lock sh -c 'read x <release' &
+holder=$!
+while flock -n sp3/.bfetch.lock true; do :; done
+timeout 60 "$BIN/bfetch" -s sp3 - <"$F/one.eml" >out 2>err
+is "stdin mode does not wait for the lock: exit 0" "$?" 0
+ok "stdin mode does not wait for the lock: spooled" test -s out
+echo go >release
+wait $holder
+
+# ---- what a killed writer left in tmp/ goes after 36 hours ----
+: >sp3/tmp/old.1.host
+: >sp3/tmp/new.1.host
+touch -d '40 hours ago' sp3/tmp/old.1.host
+touch -d '30 hours ago' sp3/tmp/new.1.host
+"$BIN/bfetch" -s sp3 md >out 2>err
+ok "tmp/: a file older than 36 hours is removed" test ! -e sp3/tmp/old.1.host
+ok "tmp/: a younger one is kept" test -e sp3/tmp/new.1.host
+
+# ---- the state file is the spool's ----
+printf 'garbage\n' >sp3/.bfetch-state
+"$BIN/bfetch" -s sp3 md >out 2>err
+is "a damaged state file: exit 73" "$?" 73
+ok "a damaged state file: says so" grep -q 'not a bfetch state file' err
+
+done_testing
