@@ -139,10 +139,11 @@ bmime_headers(struct barena *a, GMimeObject *obj)
 char *
 bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 {
-	const char *raw = g_mime_object_get_header(obj, name);
+	const char *raw;
 	char *dec, *out;
 
-	if (raw == NULL)
+	/* obj is NULL when GMime could make nothing of the message. */
+	if (obj == NULL || (raw = g_mime_object_get_header(obj, name)) == NULL)
 		return NULL;
 	/* A value of megabytes says nothing more than its start does, and
 	 * every later search over it would cost time in proportion. */

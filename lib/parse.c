@@ -348,6 +348,9 @@ tracking_id(struct bctx *c)
 
 	if (c->acct_id != NULL)
 		return c->acct_id;
+	/* A bounce written as text quotes the returned headers in it. */
+	if (c->orighdr == NULL && c->msg != NULL)
+		bp_text_section(c);
 	if (c->o->idheader != NULL) {
 		v = orig_field(c, c->o->idheader);
 		if (v == NULL)

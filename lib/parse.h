@@ -59,6 +59,11 @@ struct bctx {
 	int nexcl;
 	int listed;		/* excluded addresses count when listed */
 	int delay;		/* a delay warning (text formats) */
+	const struct btext_fmt *fmt;	/* the text format, once looked up */
+	int fmt_done;
+	const char *sec_s, *sec_e;	/* its error section in body */
+	int cmd_hint;		/* 1: the text may name SMTP commands,
+				 * -1: it does not, 0: not looked yet */
 	int before;		/* the format's reason precedes the list */
 	char *acct_id;		/* tracking id from the record itself
 				 * (accounting, unsubscribe token) */
@@ -67,6 +72,7 @@ struct bctx {
 	int nres;
 };
 
+struct btext_fmt;
 struct bres *bp_add(struct bctx *c, const char *detector);
 /* Fill smtp/status from diag where they are missing (the status rule in
  * bounce-record(5)). */
@@ -80,6 +86,10 @@ char *bp_oneline(char *s);
 
 /* The diagnostic next to addr in the bounce's text (arena), or NULL. */
 char *bp_text_diag(struct bctx *c, const char *addr);
+
+/* Find the error section of the bounce's text once (and the returned
+ * headers past it, when no part gave them). */
+void bp_text_section(struct bctx *c);
 
 /* The SMTP command that a refusal for addr (whose diagnostic is diag)
  * answered, in Postfix's words ("in reply to RCPT TO command"), from the

@@ -75,6 +75,16 @@ brec_escape(struct bbuf *b, const char *s)
 	n = strlen(s);
 	while (n > 0) {
 		size_t k;
+		/* A run of printable ASCII goes as it is. */
+		for (k = 0; k < n && p[k] >= 0x20 && p[k] < 0x7f &&
+		    p[k] != '\\'; k++)
+			;
+		if (k > 0) {
+			bbuf_add(b, p, k);
+			p += k;
+			n -= k;
+			continue;
+		}
 		switch (*p) {
 		case '\t': bbuf_add(b, "\\t", 2); k = 1; break;
 		case '\n': bbuf_add(b, "\\n", 2); k = 1; break;

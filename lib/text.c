@@ -55,7 +55,12 @@ first_of(const char *s, const char *e, const char *alts, size_t *len)
 			const char *p;
 			memcpy(buf, alts, n);
 			buf[n] = '\0';
-			p = b_memcasemem(s, (size_t)(e - s), buf);
+			/* Only an earlier match can win: search up to the
+			 * best one so far. */
+			const char *lim = best ? best + n - 1 : e;
+			if (lim > e)
+				lim = e;
+			p = b_memcasemem(s, (size_t)(lim - s), buf);
 			if (p != NULL && (best == NULL || p < best)) {
 				best = p;
 				*len = n;
@@ -71,12 +76,17 @@ first_of(const char *s, const char *e, const char *alts, size_t *len)
 static int
 header_line(const char *l, const char *e)
 {
+	const char *colon;
 	static const char *names[] = { "Return-Path:", "Received:",
 	    "DKIM-Signature:", "X-Received:", "Message-ID:", "Date:",
 	    "From:", "To:", "Subject:", "MIME-Version:", "Content-Type:",
 	    "Return-path:", "Authentication-Results:", "Delivered-To:",
 	    "X-Original-To:", "Reply-To:", NULL };
 
+	/* Most lines are not headers: a name is short and ends in ':'. */
+	colon = memchr(l, ':', (size_t)(e - l) < 32 ? (size_t)(e - l) : 32);
+	if (colon == NULL || !isalpha((unsigned char)*l))
+		return 0;
 	for (int i = 0; names[i] != NULL; i++) {
 		size_t n = strlen(names[i]);
 		if ((size_t)(e - l) > n && strncasecmp(l, names[i], n) == 0)
@@ -513,12 +523,16 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	return 1;
 }
 
+/* The format of this bounce, looked up once per message. */
 static const struct btext_fmt *
 find_format(struct bctx *c)
 {
+	if (c->fmt_done)
+		return c->fmt;
+	c->fmt_done = 1;
 	for (const struct btext_fmt *f = bt_formats; f->name != NULL; f++)
 		if (fmt_matches(c, f))
-			return f;
+			return c->fmt = f;
 	return NULL;
 }
 
@@ -550,6 +564,16 @@ bp_text(struct bctx *c)
 	return run_format(c, f);
 }
 
+void
+bp_text_section(struct bctx *c)
+{
+	if (c->sec_s != NULL || c->body == NULL)
+		return;
+	if (c->tophdr == NULL)
+		c->tophdr = raw_headers(c);
+	find_section(c, find_format(c), &c->sec_s, &c->sec_e);
+}
+
 /*
  * What the bounce's text says about addr: the text after its first
  * mention in the error section, up to the next address.  For reports
@@ -563,9 +587,9 @@ bp_text_diag(struct bctx *c, const char *addr)
 
 	if (c->body == NULL || addr == NULL)
 		return NULL;
-	if (c->tophdr == NULL)
-		c->tophdr = raw_headers(c);
-	find_section(c, find_format(c), &s, &e);
+	bp_text_section(c);
+	s = c->sec_s;
+	e = c->sec_e;
 	if ((p = b_memcasemem(s, (size_t)(e - s), addr)) == NULL)
 		return NULL;
 	p += strlen(addr);
@@ -595,8 +619,16 @@ bp_command(struct bctx *c, const char *addr, const char *diag)
 	static const char *exim[] = { "after RCPT TO", "after MAIL FROM",
 	    "after end of data", "after DATA", "after EHLO", "after HELO",
 	    "after initial connection", NULL };
-	const char *t = bp_text_diag(c, addr), *p, *q, *pick = NULL;
+	const char *t, *p, *q, *pick = NULL;
 
+	/* Most bounces tell no command: look for the words once. */
+	if (c->cmd_hint == 0)
+		c->cmd_hint = c->body != NULL && (strstr(c->body, ">>> ") ||
+		    b_strcasestr(c->body, "reply") ||
+		    b_strcasestr(c->body, "after ")) ? 1 : -1;
+	if (c->cmd_hint < 0)
+		return NULL;
+	t = bp_text_diag(c, addr);
 	if (t != NULL && (p = b_strcasestr(t, "in reply to ")) != NULL &&
 	    (q = b_strcasestr(p, " command")) != NULL && q - p < 40)
 		return barena_strndup(c->a, p, (size_t)(q - p + 8));
