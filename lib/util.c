@@ -394,6 +394,21 @@ zone_offset(const char *z)
 	return 0;
 }
 
+/* The decimal at p if it has 1 to 4 digits, else -1: date fields are
+ * small, and a long run of digits must not overflow the arithmetic. */
+static int
+date_num(const char *p)
+{
+	int v = 0, n;
+
+	for (n = 0; isdigit((unsigned char)p[n]); n++) {
+		if (n == 4)
+			return -1;
+		v = v * 10 + (p[n] - '0');
+	}
+	return n > 0 ? v : -1;
+}
+
 /*
  * Tolerant RFC 5322 date parsing: "[Day,] DD Mon YYYY HH:MM[:SS] zone",
  * also the asctime order of mbox "From " lines ("Mon Jan  2 15:04:05
@@ -422,13 +437,13 @@ b_parsedate(const char *s)
 				q++;
 			if (*q == ':' && isdigit((unsigned char)q[1])) {
 				/* a time */
-				hh = atoi(p);
-				mm = atoi(q + 1);
+				hh = date_num(p);
+				mm = date_num(q + 1);
 				q++;
 				while (isdigit((unsigned char)*q))
 					q++;
 				if (*q == ':') {
-					ss = atoi(q + 1);
+					ss = date_num(q + 1);
 					q++;
 					while (isdigit((unsigned char)*q))
 						q++;
@@ -442,12 +457,14 @@ b_parsedate(const char *s)
 			if (*q == '-' && q - p == 4 && y < 0) {
 				/* ISO date YYYY-MM-DD */
 				y = atoll(p);
-				mon = atoi(q + 1) - 1;
+				mon = date_num(q + 1);
+				if (mon >= 0)
+					mon--;
 				q++;
 				while (isdigit((unsigned char)*q))
 					q++;
 				if (*q == '-')
-					d = atoi(q + 1);
+					d = date_num(q + 1);
 				q++;
 				while (isdigit((unsigned char)*q))
 					q++;
@@ -457,7 +474,7 @@ b_parsedate(const char *s)
 				continue;
 			}
 			if (d < 0 && q - p <= 2)
-				d = atoi(p);
+				d = date_num(p);
 			else if (y < 0)
 				y = atoll(p);
 			p = q;
@@ -497,8 +514,8 @@ b_parsedate(const char *s)
 		while (*p && !isspace((unsigned char)*p) && *p != ',')
 			p++;
 	}
-	if (y < 0 || mon < 0 || d < 1 || d > 31 || hh > 23 || mm > 59 ||
-	    ss > 60)
+	if (y < 0 || mon < 0 || mon > 11 || d < 1 || d > 31 || hh < 0 ||
+	    hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
 		return -1;
 	if (y < 100)
 		y += y < 50 ? 2000 : 1900;

@@ -5,7 +5,8 @@
  * The bytes go into an anonymous memory file that the loop opens by its
  * /proc path, as it would open any file argument.  Every message handed
  * over must have LF line ends only and stay within the size limit; the
- * loop must account for the input (a message, or an error) every time.
+ * loop must account for the input (a message, or an error) every time,
+ * unless it is an accounting file, which may have no rows.
  */
 #include <sys/mman.h>
 
@@ -54,6 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char path[64];
 	struct count c = { 0, 0 };
 	char *argv[1] = { path };
+	const uint8_t *nl;
+	int acct;
 
 	if (fd < 0) {
 		if ((fd = memfd_create("fuzz-input", 0)) < 0)
@@ -63,7 +66,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
 	(void)bmsg_loop(1, argv, on_msg, on_err, &c);
-	if (c.msgs == 0 && c.errs == 0)
+	/* An accounting file may hold its header line and no rows. */
+	nl = memchr(data, '\n', size);
+	acct = bacct_is_header((const char *)data,
+	    nl ? (size_t)(nl - data) + 1 : size);
+	if (c.msgs == 0 && c.errs == 0 && !acct)
 		abort();
 	return 0;
 }
