@@ -382,7 +382,7 @@ int bstate_muted(int st);
 enum bev_class {
 	BEV_HARD, BEV_SOFT, BEV_COMPLAINT, BEV_UNSUB,
 	BEV_MANUAL,	/* bstate set and reset */
-	BEV_POLICY,	/* bstate expire: recovery, an empty window */
+	BEV_POLICY,	/* recovery, an empty window (bstate expire) */
 	BEV_NCLASS
 };
 const char *bev_classname(int c);
@@ -453,15 +453,17 @@ int bsdb_close(struct bsdb *db);
 const char *bsdb_error(const struct bsdb *db);
 
 /* Transactions: every write happens inside one.  begin waits for the
- * write lock, at most secs seconds when secs > 0: it returns 0, -1 on
- * error, or -2 when the wait timed out.  A reader never needs one. */
+ * write lock, at most secs seconds when secs > 0 (with SIGALRM, whose
+ * handler it sets for the wait): it returns 0, -1 on error, or -2 when
+ * the wait timed out.  A reader never needs one. */
 int bsdb_begin(struct bsdb *db, unsigned secs);
 int bsdb_commit(struct bsdb *db);
 void bsdb_cancel(struct bsdb *db);
 
 /* The functions below return 1 (found), 0 (not there) or -1 (error:
  * a damaged entry or a failed read or write); puts return 0 or -1.
- * Strings of results live in the arena ar. */
+ * Strings of results live in the arena ar.  bsdb_get() fills *a for a
+ * new address (state send, no events) when it is not there. */
 int bsdb_get(struct bsdb *db, const char *addr, struct bsdb_addr *a);
 /* Just the state: faster, for check and filter; BS_SEND when the
  * address is not known; -1 on error. */

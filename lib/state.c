@@ -1,0 +1,1329 @@
+/*
+ * state.c - the state file: one TDB file with a format header, one
+ * summary per address, the address's recent events, and the sent-mail
+ * log.  bounce-state(5) describes the keys and values.
+ *
+ * Values are text: "1" (the value format), then TAB-separated fields
+ * escaped as in records.  Summaries are padded with spaces to a fixed
+ * size so that TDB always rewrites them in place; events and sent-log
+ * entries never change size once written.  Growing values would leave
+ * a trail of small holes on TDB's free list, and allocating from a long
+ * list of holes that do not fit gets slower with every one.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tdb.h>
+
+#include "bounce.h"
+
+#define HEADER_KEY	"bounce:format"
+#define HEADER_NAME	"bounce-state"
+#define ADDR_PREFIX	"addr:"
+#define EVENT_PREFIX	"event:"
+#define SENT_PREFIX	"sent:"
+#define SUMMARY_SIZE	192	/* summaries are padded to this */
+#define VALUE_ALIGN	64	/* other values to a multiple of this */
+#define MAXFIELDS	20
+
+struct bsdb {
+	struct tdb_context *tdb;
+	char *path;
+	int rdwr;
+	int intrans;
+	int recovered;		/* TDB rolled back an interrupted commit */
+	struct bbuf key, val;	/* scratch for keys and values */
+	char *split;		/* scratch copy of a value to split */
+	size_t splitcap;
+	char err[512];
+};
+
+static const char *const state_names[BS_NSTATES] = {
+	"send", "counting", "unreachable", "invalid", "complained",
+	"unsubscribed", "onhold", "persistent",
+};
+static const char *const class_names[BEV_NCLASS] = {
+	"hard", "soft", "complaint", "unsubscribe", "manual", "policy",
+};
+static const char *const flag_names[BEVF_NFLAGS] = {
+	"-", "counted", "zero", "sameday",
+};
+
+static int
+byname(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+bstate_name(int st)
+{
+	return st >= 0 && st < BS_NSTATES ? state_names[st] : "?";
+}
+
+int
+bstate_byname(const char *s)
+{
+	return byname(state_names, BS_NSTATES, s);
+}
+
+int
+bstate_muted(int st)
+{
+	return !(st == BS_SEND || st == BS_COUNTING || st == BS_PERSISTENT);
+}
+
+const char *
+bev_classname(int c)
+{
+	return c >= 0 && c < BEV_NCLASS ? class_names[c] : "?";
+}
+
+int
+bev_classbyname(const char *s)
+{
+	return byname(class_names, BEV_NCLASS, s);
+}
+
+const char *
+bev_flagname(int f)
+{
+	return f >= 0 && f < BEVF_NFLAGS ? flag_names[f] : "?";
+}
+
+/* ---- dates and numbers ---- */
+
+/* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
+static long long
+civil_days(long long y, int m, int d)
+{
+	long long era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static int
+digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int
+b_isoparse(const char *s, time_t *t)
+{
+	int y, mo, d, h, mi, sec;
+
+	if (strcmp(s, "-") == 0 || *s == '\0') {
+		*t = 0;
+		return 0;
+	}
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return -1;
+	if (digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 ||
+	    digits(s + 8, 2, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
+	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0)
+		return -1;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return -1;
+	/* The day must exist: civil_days() of the next month's first day
+	 * minus this month's gives the month's length. */
+	if (d > civil_days(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) -
+	    civil_days(y, mo, 1))
+		return -1;
+	*t = (time_t)(civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	return 0;
+}
+
+/* Civil date from days since 1970-01-01 (the inverse of civil_days). */
+static void
+civil_from_days(long long z, long long *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static void
+two(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/* b_isotime() without strftime: the state file writes many dates, and
+ * the same ones over and over, so the last one is remembered too. */
+void
+b_isoformat(time_t t, char buf[21])
+{
+	static time_t last = -1;
+	static char lastbuf[21];
+	long long days, y;
+	int m, d, secs;
+
+	if (t == last) {
+		memcpy(buf, lastbuf, 21);
+		return;
+	}
+	days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	secs = (int)(t - days * 86400);
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		b_isotime(t, buf);
+		return;
+	}
+	memcpy(buf, "0000-00-00T00:00:00Z", 21);
+	two(buf, (int)(y / 100));
+	two(buf + 2, (int)(y % 100));
+	two(buf + 5, m);
+	two(buf + 8, d);
+	two(buf + 11, secs / 3600);
+	two(buf + 14, secs / 60 % 60);
+	two(buf + 17, secs % 60);
+	last = t;
+	memcpy(lastbuf, buf, 21);
+}
+
+static void
+add_date(struct bbuf *b, time_t t)
+{
+	char buf[21];
+
+	if (t == 0) {
+		bbuf_addc(b, '-');
+		return;
+	}
+	b_isoformat(t, buf);
+	bbuf_add(b, buf, 20);
+}
+
+static void
+add_num(struct bbuf *b, unsigned long long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	bbuf_add(b, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* A TAB and the escaped field; plain text is copied as it is. */
+static void
+add_field(struct bbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	bbuf_addc(b, '\t');
+	for (; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			break;
+	if (*p == '\0' && p != (const unsigned char *)s &&
+	    strcmp(s, "-") != 0)
+		bbuf_add(b, s, (size_t)(p - (const unsigned char *)s));
+	else
+		brec_escape(b, s);
+}
+
+static int
+get_ulong(const char *s, unsigned long *v)
+{
+	const char *e;
+	long long n = b_strtonum(s, 0, LONG_MAX, &e);
+
+	if (e != NULL)
+		return -1;
+	*v = (unsigned long)n;
+	return 0;
+}
+
+static int
+get_long(const char *s, long *v)
+{
+	const char *e;
+	long long n = b_strtonum(s, LONG_MIN, LONG_MAX, &e);
+
+	if (e != NULL)
+		return -1;
+	*v = (long)n;
+	return 0;
+}
+
+static int
+get_str(const char *s, char *dst, size_t size)
+{
+	return b_strlcpy(dst, s, size) >= size ? -1 : 0;
+}
+
+static int
+get_hex64(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (strlen(s) != 16)
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 16);
+	return *end != '\0' || errno != 0 ? -1 : 0;
+}
+
+/*
+ * Split s in place at TABs into at most max fields and unescape them.
+ * Returns the number of fields, or -1 for a bad escape.
+ */
+static int
+split(char *s, char **f, int max)
+{
+	int n = 0;
+
+	for (;;) {
+		char *tab = strchr(s, '\t');
+		if (tab != NULL)
+			*tab = '\0';
+		if (n == max || brec_unescape(s) < 0)
+			return -1;
+		f[n++] = s;
+		if (tab == NULL)
+			return n;
+		s = tab + 1;
+	}
+}
+
+/* Pad the value in b with spaces to size bytes. */
+static void
+pad(struct bbuf *b, size_t size)
+{
+	static const char spaces[64] = "                                "
+	    "                                ";
+
+	while (b->len < size) {
+		size_t n = size - b->len;
+		bbuf_add(b, spaces, n < sizeof spaces ? n : sizeof spaces);
+	}
+}
+
+/* ---- the value encodings (shared with the export lines) ---- */
+
+static void
+enc_addr(struct bbuf *b, const struct bsdb_addr *a)
+{
+	bbuf_adds(b, bstate_name(a->state));
+	bbuf_addc(b, '\t');
+	if (a->score < 0) {
+		bbuf_addc(b, '-');
+		add_num(b, (unsigned long long)-a->score);
+	} else
+		add_num(b, (unsigned long long)a->score);
+	bbuf_addc(b, '\t');
+	add_date(b, a->since);
+	bbuf_addc(b, '\t');
+	add_date(b, a->first);
+	bbuf_addc(b, '\t');
+	add_date(b, a->last);
+	const unsigned long n[] = { a->nevents, a->ncounted, a->nhard,
+	    a->nsoft, a->ncomplaint, a->nunsub };
+	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
+		bbuf_addc(b, '\t');
+		add_num(b, n[i]);
+	}
+	add_field(b, a->status);
+	add_field(b, a->reason);
+	bbuf_addc(b, '\t');
+	add_date(b, a->horizon);
+	bbuf_addc(b, '\t');
+	add_num(b, a->lo);
+	bbuf_addc(b, '\t');
+	add_num(b, a->hi);
+}
+
+#define ADDR_FIELDS 16
+
+static int
+dec_addr(char **f, struct bsdb_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if ((a->state = bstate_byname(f[0])) < 0 ||
+	    get_long(f[1], &a->score) < 0 ||
+	    b_isoparse(f[2], &a->since) < 0 ||
+	    b_isoparse(f[3], &a->first) < 0 ||
+	    b_isoparse(f[4], &a->last) < 0 ||
+	    get_ulong(f[5], &a->nevents) < 0 ||
+	    get_ulong(f[6], &a->ncounted) < 0 ||
+	    get_ulong(f[7], &a->nhard) < 0 ||
+	    get_ulong(f[8], &a->nsoft) < 0 ||
+	    get_ulong(f[9], &a->ncomplaint) < 0 ||
+	    get_ulong(f[10], &a->nunsub) < 0 ||
+	    get_str(f[11], a->status, sizeof a->status) < 0 ||
+	    get_str(f[12], a->reason, sizeof a->reason) < 0 ||
+	    b_isoparse(f[13], &a->horizon) < 0 ||
+	    get_ulong(f[14], &a->lo) < 0 ||
+	    get_ulong(f[15], &a->hi) < 0 || a->lo > a->hi)
+		return -1;
+	return 0;
+}
+
+/* The key comes last: it never ends in a space, so padding is clear. */
+static void
+enc_event(struct bbuf *b, const struct bsdb_event *e)
+{
+	char key[17];
+
+	add_date(b, e->date);
+	bbuf_addc(b, '\t');
+	bbuf_adds(b, bev_classname(e->cls));
+	bbuf_addc(b, '\t');
+	add_num(b, (unsigned long long)(e->points < 0 ? 0 : e->points));
+	bbuf_addc(b, '\t');
+	bbuf_adds(b, bev_flagname(e->flag));
+	bbuf_addc(b, '\t');
+	bbuf_adds(b, bstate_name(e->state));
+	add_field(b, e->rule);
+	add_field(b, e->status);
+	add_field(b, e->smtp);
+	add_field(b, e->reason);
+	add_field(b, e->source);
+	add_field(b, e->note);
+	snprintf(key, sizeof key, "%016llx", e->key);
+	bbuf_addc(b, '\t');
+	bbuf_adds(b, key);
+}
+
+#define EVENT_FIELDS 12
+
+static int
+dec_event(char **f, struct bsdb_event *e)
+{
+	unsigned long pts;
+
+	memset(e, 0, sizeof *e);
+	if (b_isoparse(f[0], &e->date) < 0 ||
+	    (e->cls = bev_classbyname(f[1])) < 0 ||
+	    get_ulong(f[2], &pts) < 0 || pts > INT_MAX ||
+	    (e->flag = *f[3] == '\0' ? BEVF_NONE :
+	    byname(flag_names, BEVF_NFLAGS, f[3])) < 0 ||
+	    (e->state = bstate_byname(f[4])) < 0 ||
+	    get_str(f[5], e->rule, sizeof e->rule) < 0 ||
+	    get_str(f[6], e->status, sizeof e->status) < 0 ||
+	    get_str(f[7], e->smtp, sizeof e->smtp) < 0 ||
+	    get_str(f[8], e->reason, sizeof e->reason) < 0 ||
+	    get_hex64(f[11], &e->key) < 0)
+		return -1;
+	e->points = (int)pts;
+	e->source = f[9];
+	e->note = f[10];
+	return 0;
+}
+
+static void
+enc_sent(struct bbuf *b, const char *addr, time_t date)
+{
+	brec_escape(b, addr);
+	bbuf_addc(b, '\t');
+	add_date(b, date);
+}
+
+#define SENT_FIELDS 2
+
+/* ---- opening and errors ---- */
+
+static void
+seterr(struct bsdb *db, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(db->err, sizeof db->err, fmt, ap);
+	va_end(ap);
+}
+
+/* TDB's own messages: keep the last serious one for bsdb_error(). */
+static void
+tdb_log(struct tdb_context *tdb, enum tdb_debug_level level,
+    const char *fmt, ...)
+{
+	struct bsdb *db = tdb_get_logging_private(tdb);
+	va_list ap;
+	size_t n;
+
+	if (db == NULL)
+		return;
+	if (strncmp(fmt, "tdb_transaction_recover: recovered", 34) == 0)
+		db->recovered = 1;
+	if (level > TDB_DEBUG_ERROR)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(db->err, sizeof db->err, fmt, ap);
+	va_end(ap);
+	n = strlen(db->err);
+	while (n > 0 && (db->err[n - 1] == '\n' || db->err[n - 1] == ' '))
+		db->err[--n] = '\0';
+}
+
+/* Report a failed TDB call: TDB's logged words, else its error code;
+ * say so plainly when TDB found the file damaged. */
+static int
+tdberr(struct bsdb *db, const char *what)
+{
+	char tdbsays[sizeof db->err];
+
+	if (db->err[0] == '\0')
+		snprintf(tdbsays, sizeof tdbsays, "%s: %s", what,
+		    tdb_errorstr(db->tdb));
+	else
+		b_strlcpy(tdbsays, db->err, sizeof tdbsays);
+	if (tdb_error(db->tdb) == TDB_ERR_CORRUPT ||
+	    strstr(tdbsays, "recover") != NULL)
+		seterr(db, "damaged state file (%s)", tdbsays);
+	else
+		seterr(db, "%s", tdbsays);
+	return -1;
+}
+
+const char *
+bsdb_error(const struct bsdb *db)
+{
+	return db->err[0] ? db->err : "unknown error";
+}
+
+char *
+bsdb_path(const char *path, int mkdir_default)
+{
+	const char *env, *home;
+	struct bbuf b = { 0 };
+
+	if (path != NULL)
+		return b_strdup(path);
+	if ((env = getenv("BOUNCE_DB")) != NULL && *env != '\0')
+		return b_strdup(env);
+	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env == '/')
+		bbuf_adds(&b, env);
+	else if ((home = getenv("HOME")) != NULL && *home == '/') {
+		bbuf_adds(&b, home);
+		bbuf_adds(&b, "/.local/state");
+	} else {
+		errno = ENOENT;
+		return NULL;
+	}
+	bbuf_adds(&b, "/bounce");
+	if (mkdir_default) {
+		/* Create each missing level, like mkdir -p. */
+		for (char *p = b.s + 1; ; p++) {
+			if (*p != '/' && *p != '\0')
+				continue;
+			char c = *p;
+			*p = '\0';
+			if (mkdir(b.s, 0700) < 0 && errno != EEXIST) {
+				bbuf_free(&b);
+				return NULL;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	bbuf_adds(&b, "/state.tdb");
+	return b.s;
+}
+
+/* Refuse what is plainly not a TDB before TDB looks at it. */
+static int
+precheck(struct bsdb *db, const char *path)
+{
+	static const char magic[] = "TDB file\n";
+	char buf[sizeof magic - 1];
+	struct stat st;
+	int fd;
+	ssize_t n;
+
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT && db->rdwr)
+			return 0;
+		seterr(db, "%s", strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		seterr(db, "%s", strerror(EISDIR));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(db, "not a regular file");
+		return -1;
+	}
+	if (st.st_size == 0 && db->rdwr)
+		return 0;
+	if ((fd = open(path, O_RDONLY)) < 0) {
+		seterr(db, "%s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n != (ssize_t)sizeof buf || memcmp(buf, magic, sizeof buf) != 0) {
+		seterr(db, "not a bounce state file (not a TDB file)");
+		return -1;
+	}
+	return 0;
+}
+
+static TDB_DATA
+datum(const char *s, size_t n)
+{
+	TDB_DATA d = { (unsigned char *)s, n };
+
+	return d;
+}
+
+static TDB_DATA
+strdatum(const char *s)
+{
+	return datum(s, strlen(s));
+}
+
+/* Does the file hold any key at all?  1, 0, or -1. */
+static int
+any_key(struct bsdb *db)
+{
+	TDB_DATA k = tdb_firstkey(db->tdb);
+
+	if (k.dptr != NULL) {
+		free(k.dptr);
+		return 1;
+	}
+	if (tdb_error(db->tdb) != TDB_SUCCESS &&
+	    tdb_error(db->tdb) != TDB_ERR_NOEXIST)
+		return tdberr(db, "reading");
+	return 0;
+}
+
+/* Is the header value v ours?  0, or -1 with the reason set. */
+static int
+header_ok(struct bsdb *db, TDB_DATA v)
+{
+	size_t hl = strlen(HEADER_NAME);
+	char num[16] = "";
+	int n;
+
+	if (v.dsize <= hl + 1 || v.dsize - hl - 1 >= sizeof num ||
+	    memcmp(v.dptr, HEADER_NAME, hl) != 0 || v.dptr[hl] != ' ') {
+		seterr(db, "not a bounce state file");
+		return -1;
+	}
+	memcpy(num, v.dptr + hl + 1, v.dsize - hl - 1);
+	n = atoi(num);
+	if (n > BSDB_FORMAT) {
+		seterr(db, "state file format %d is newer than this "
+		    "program's (%d)", n, BSDB_FORMAT);
+		return -1;
+	}
+	if (n != BSDB_FORMAT) {
+		seterr(db, "not a bounce state file (unknown format)");
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 and the header checked, 0 when there is none, -1 on error. */
+static int
+read_header(struct bsdb *db)
+{
+	TDB_DATA v = tdb_fetch(db->tdb, strdatum(HEADER_KEY));
+	int rv;
+
+	if (v.dptr == NULL)
+		return tdb_error(db->tdb) == TDB_ERR_NOEXIST ? 0 :
+		    tdberr(db, "reading");
+	rv = header_ok(db, v) < 0 ? -1 : 1;
+	free(v.dptr);
+	return rv;
+}
+
+/*
+ * Check the format header.  A file without one must be empty; a writer
+ * then gives it the header in a transaction of its own, looking again
+ * inside it, so that two writers creating the file at once agree.
+ */
+static int
+check_header(struct bsdb *db)
+{
+	char want[64];
+	int rv;
+
+	if ((rv = read_header(db)) != 0)
+		return rv < 0 ? -1 : 0;
+	if ((rv = any_key(db)) != 0) {
+		if (rv > 0)
+			seterr(db, "not a bounce state file");
+		return -1;
+	}
+	if (!db->rdwr)
+		return 0;	/* empty: nothing is muted */
+	if (tdb_transaction_start(db->tdb) != 0)
+		return tdberr(db, "locking");
+	snprintf(want, sizeof want, "%s %d", HEADER_NAME, BSDB_FORMAT);
+	if ((rv = read_header(db)) == 0) {
+		if ((rv = any_key(db)) > 0) {
+			seterr(db, "not a bounce state file");
+			rv = -1;
+		} else if (rv == 0 && tdb_store(db->tdb, strdatum(HEADER_KEY),
+		    strdatum(want), TDB_INSERT) != 0)
+			rv = tdberr(db, "writing");
+	}
+	if (rv < 0) {
+		tdb_transaction_cancel(db->tdb);
+		return -1;
+	}
+	if (tdb_transaction_commit(db->tdb) != 0)
+		return tdberr(db, "writing");
+	return 0;
+}
+
+/* Open the TDB file, reporting failures in words. */
+static int
+open_tdb(struct bsdb *db, int rdwr, int tflags)
+{
+	struct tdb_logging_context log = { tdb_log, db };
+	char tdbsays[sizeof db->err];
+
+	db->err[0] = '\0';
+	errno = 0;
+	db->tdb = tdb_open_ex(db->path, BSDB_HASHSIZE, tflags,
+	    rdwr ? O_RDWR | O_CREAT : O_RDONLY, 0666, &log, NULL);
+	if (db->tdb != NULL)
+		return 0;
+	/* The file passed precheck(): what TDB refuses now is a damaged
+	 * file, unless the system said otherwise. */
+	b_strlcpy(tdbsays, db->err, sizeof tdbsays);
+	if (errno == EACCES || errno == EROFS || errno == ENOSPC ||
+	    errno == ENOMEM || errno == EMFILE || errno == ENFILE)
+		seterr(db, "%s", strerror(errno));
+	else if (strstr(tdbsays, "recover read only") != NULL)
+		seterr(db, "an interrupted write must be rolled back, which "
+		    "needs write access");
+	else if (tdbsays[0] != '\0')
+		seterr(db, "damaged state file (%s)", tdbsays);
+	else
+		seterr(db, "damaged state file (unreadable TDB header)");
+	return -1;
+}
+
+/*
+ * After a crash in the middle of a commit TDB rolls the file back when
+ * a writer opens it.  The space the interrupted commit had added at the
+ * end is left unused, and tdb_check() then reports it; repacking makes
+ * it free space again.  A reader cannot roll back, so it asks for a
+ * writer's open first, when it may write the file.
+ */
+static int
+open_recovering(struct bsdb *db, int tflags)
+{
+	if (open_tdb(db, db->rdwr, tflags) == 0) {
+		if (db->recovered && tdb_repack(db->tdb) != 0)
+			return tdberr(db, "repacking after a crash");
+		return 0;
+	}
+	if (db->rdwr || strstr(db->err, "interrupted write") == NULL ||
+	    access(db->path, W_OK) != 0)
+		return -1;
+	if (open_tdb(db, 1, tflags) < 0)
+		return -1;
+	if (db->recovered && tdb_repack(db->tdb) != 0) {
+		tdberr(db, "repacking after a crash");
+		tdb_close(db->tdb);
+		db->tdb = NULL;
+		return -1;
+	}
+	tdb_close(db->tdb);
+	db->tdb = NULL;
+	return open_tdb(db, 0, tflags);
+}
+
+struct bsdb *
+bsdb_open(const char *path, int flags, char **why)
+{
+	struct bsdb *db = b_malloc(sizeof *db);
+	int tflags = TDB_INCOMPATIBLE_HASH;
+
+	memset(db, 0, sizeof *db);
+	db->path = b_strdup(path);
+	db->rdwr = (flags & BSDB_RDWR) != 0;
+	if (flags & BSDB_NOSYNC)
+		tflags |= TDB_NOSYNC;
+	if (precheck(db, path) < 0 || open_recovering(db, tflags) < 0)
+		goto fail;
+	db->err[0] = '\0';
+	if (check_header(db) < 0)
+		goto fail;
+	return db;
+fail:
+	*why = b_strdup(db->err[0] ? db->err : "cannot open");
+	bsdb_close(db);
+	return NULL;
+}
+
+int
+bsdb_close(struct bsdb *db)
+{
+	int rv = 0;
+
+	if (db == NULL)
+		return 0;
+	if (db->tdb != NULL) {
+		if (db->intrans)
+			tdb_transaction_cancel(db->tdb);
+		rv = tdb_close(db->tdb);
+	}
+	bbuf_free(&db->key);
+	bbuf_free(&db->val);
+	free(db->split);
+	free(db->path);
+	free(db);
+	return rv;
+}
+
+/* ---- transactions ---- */
+
+static volatile sig_atomic_t timed_out;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+int
+bsdb_begin(struct bsdb *db, unsigned secs)
+{
+	struct sigaction sa, old;
+	int rv;
+
+	if (db->intrans)
+		return 0;
+	db->err[0] = '\0';
+	if (secs == 0) {
+		if (tdb_transaction_start(db->tdb) != 0)
+			return tdberr(db, "locking");
+		db->intrans = 1;
+		return 0;
+	}
+	/* SIGALRM interrupts the lock wait; TDB then sees the flag. */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	timed_out = 0;
+	sigaction(SIGALRM, &sa, &old);
+	tdb_setalarm_sigptr(db->tdb, &timed_out);
+	alarm(secs);
+	rv = tdb_transaction_start(db->tdb);
+	alarm(0);
+	tdb_setalarm_sigptr(db->tdb, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (rv != 0) {
+		if (timed_out) {
+			seterr(db, "still locked by another writer after "
+			    "%u s", secs);
+			return -2;
+		}
+		return tdberr(db, "locking");
+	}
+	db->intrans = 1;
+	return 0;
+}
+
+int
+bsdb_commit(struct bsdb *db)
+{
+	if (!db->intrans)
+		return 0;
+	db->intrans = 0;
+	if (tdb_transaction_commit(db->tdb) != 0)
+		return tdberr(db, "writing");
+	return 0;
+}
+
+void
+bsdb_cancel(struct bsdb *db)
+{
+	if (!db->intrans)
+		return;
+	db->intrans = 0;
+	tdb_transaction_cancel(db->tdb);
+}
+
+/* ---- keys and values ---- */
+
+static TDB_DATA
+mkkey(struct bsdb *db, const char *prefix, const char *s,
+    unsigned long seq, int withseq)
+{
+	bbuf_reset(&db->key);
+	bbuf_adds(&db->key, prefix);
+	bbuf_adds(&db->key, s);
+	if (withseq) {
+		bbuf_addc(&db->key, ':');
+		add_num(&db->key, seq);
+	}
+	return datum(db->key.s, db->key.len);
+}
+
+/* Start a value in db->val: the value format comes first. */
+static struct bbuf *
+newval(struct bsdb *db)
+{
+	bbuf_reset(&db->val);
+	bbuf_adds(&db->val, "1\t");
+	return &db->val;
+}
+
+/*
+ * Fetch the value of key, strip its padding and split it into fields.
+ * The fields live in db->split, or in ar when ar is not NULL.  Returns
+ * the number of fields, 0 when there is no such key, -1 on error.
+ */
+static int
+fetch(struct bsdb *db, TDB_DATA key, char **f, int nf, struct barena *ar)
+{
+	TDB_DATA v;
+	char *s;
+	int n;
+
+	v = tdb_fetch(db->tdb, key);
+	if (v.dptr == NULL) {
+		if (tdb_error(db->tdb) == TDB_ERR_NOEXIST)
+			return 0;
+		return tdberr(db, "reading");
+	}
+	while (v.dsize > 0 && v.dptr[v.dsize - 1] == ' ')
+		v.dsize--;
+	if (ar != NULL)
+		s = barena_strndup(ar, (char *)v.dptr, v.dsize);
+	else {
+		if (v.dsize + 1 > db->splitcap) {
+			db->splitcap = v.dsize + 64;
+			db->split = b_realloc(db->split, db->splitcap);
+		}
+		s = db->split;
+		memcpy(s, v.dptr, v.dsize);
+		s[v.dsize] = '\0';
+	}
+	free(v.dptr);
+	/* A NUL inside would cut the value short: that is damage too. */
+	if (strlen(s) != v.dsize || strncmp(s, "1\t", 2) != 0 ||
+	    (n = split(s + 2, f, nf)) != nf) {
+		seterr(db, "damaged entry %.*s", (int)key.dsize,
+		    (char *)key.dptr);
+		return -1;
+	}
+	return n;
+}
+
+static int
+store(struct bsdb *db, TDB_DATA key, struct bbuf *v)
+{
+	if (!db->intrans) {
+		seterr(db, "write outside a transaction");
+		return -1;
+	}
+	if (tdb_store(db->tdb, key, datum(v->s, v->len), TDB_REPLACE) != 0)
+		return tdberr(db, "writing");
+	return 0;
+}
+
+static int
+delete(struct bsdb *db, TDB_DATA key)
+{
+	if (!db->intrans) {
+		seterr(db, "write outside a transaction");
+		return -1;
+	}
+	if (tdb_delete(db->tdb, key) != 0 &&
+	    tdb_error(db->tdb) != TDB_ERR_NOEXIST)
+		return tdberr(db, "writing");
+	return 0;
+}
+
+static int
+damaged(struct bsdb *db, TDB_DATA key)
+{
+	seterr(db, "damaged entry %.*s", (int)key.dsize, (char *)key.dptr);
+	return -1;
+}
+
+int
+bsdb_get(struct bsdb *db, const char *addr, struct bsdb_addr *a)
+{
+	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
+	char *f[ADDR_FIELDS];
+	int n;
+
+	memset(a, 0, sizeof *a);
+	a->state = BS_SEND;
+	a->lo = a->hi = 1;
+	if ((n = fetch(db, k, f, ADDR_FIELDS, NULL)) <= 0)
+		return n;
+	if (dec_addr(f, a) < 0)
+		return damaged(db, k);
+	return 1;
+}
+
+struct state_parse {
+	int state;
+};
+
+/* Read the state in place, without copying the value. */
+static int
+parse_state(TDB_DATA k, TDB_DATA v, void *arg)
+{
+	struct state_parse *sp = arg;
+	char name[16];
+	size_t i;
+
+	(void)k;
+	sp->state = -1;
+	if (v.dsize < 3 || v.dptr[0] != '1' || v.dptr[1] != '\t')
+		return 0;
+	for (i = 0; i + 2 < v.dsize && i < sizeof name - 1; i++) {
+		if (v.dptr[i + 2] == '\t')
+			break;
+		name[i] = (char)v.dptr[i + 2];
+	}
+	name[i] = '\0';
+	sp->state = bstate_byname(name);
+	return 0;
+}
+
+int
+bsdb_state(struct bsdb *db, const char *addr)
+{
+	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
+	struct state_parse sp = { -1 };
+
+	if (tdb_parse_record(db->tdb, k, parse_state, &sp) != 0) {
+		if (tdb_error(db->tdb) == TDB_ERR_NOEXIST)
+			return BS_SEND;
+		return tdberr(db, "reading");
+	}
+	if (sp.state < 0)
+		return damaged(db, k);
+	return sp.state;
+}
+
+int
+bsdb_put(struct bsdb *db, const char *addr, const struct bsdb_addr *a)
+{
+	struct bbuf *v = newval(db);
+
+	enc_addr(v, a);
+	pad(v, v->len <= SUMMARY_SIZE ? SUMMARY_SIZE :
+	    (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
+	return store(db, mkkey(db, ADDR_PREFIX, addr, 0, 0), v);
+}
+
+int
+bsdb_event_get(struct bsdb *db, const char *addr, unsigned long seq,
+    struct bsdb_event *e, struct barena *ar)
+{
+	TDB_DATA k = mkkey(db, EVENT_PREFIX, addr, seq, 1);
+	char *f[EVENT_FIELDS];
+	int n;
+
+	if ((n = fetch(db, k, f, EVENT_FIELDS, ar)) <= 0)
+		return n;
+	if (dec_event(f, e) < 0)
+		return damaged(db, k);
+	return 1;
+}
+
+int
+bsdb_event_put(struct bsdb *db, const char *addr, unsigned long seq,
+    const struct bsdb_event *e)
+{
+	struct bbuf *v = newval(db);
+
+	enc_event(v, e);
+	pad(v, (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
+	return store(db, mkkey(db, EVENT_PREFIX, addr, seq, 1), v);
+}
+
+int
+bsdb_event_del(struct bsdb *db, const char *addr, unsigned long seq)
+{
+	return delete(db, mkkey(db, EVENT_PREFIX, addr, seq, 1));
+}
+
+int
+bsdb_sent_get(struct bsdb *db, const char *id, char **addr, time_t *date,
+    struct barena *ar)
+{
+	TDB_DATA k = mkkey(db, SENT_PREFIX, id, 0, 0);
+	char *f[SENT_FIELDS];
+	int n;
+
+	if ((n = fetch(db, k, f, SENT_FIELDS, ar)) <= 0)
+		return n;
+	if (*f[0] == '\0' || b_isoparse(f[1], date) < 0)
+		return damaged(db, k);
+	*addr = f[0];
+	return 1;
+}
+
+int
+bsdb_sent_put(struct bsdb *db, const char *id, const char *addr,
+    time_t date)
+{
+	struct bbuf *v = newval(db);
+
+	enc_sent(v, addr, date);
+	pad(v, (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
+	return store(db, mkkey(db, SENT_PREFIX, id, 0, 0), v);
+}
+
+int
+bsdb_sent_del(struct bsdb *db, const char *id)
+{
+	return delete(db, mkkey(db, SENT_PREFIX, id, 0, 0));
+}
+
+/* Anything besides the header? */
+static int
+used_fn(struct tdb_context *tdb, TDB_DATA k, TDB_DATA v, void *arg)
+{
+	(void)tdb;
+	(void)v;
+	if (k.dsize == strlen(HEADER_KEY) &&
+	    memcmp(k.dptr, HEADER_KEY, k.dsize) == 0)
+		return 0;
+	*(int *)arg = 1;
+	return 1;
+}
+
+int
+bsdb_used(struct bsdb *db)
+{
+	int used = 0;
+
+	if (tdb_traverse_read(db->tdb, used_fn, &used) < 0 &&
+	    tdb_error(db->tdb) != TDB_SUCCESS)
+		return tdberr(db, "reading");
+	return used;
+}
+
+/* ---- walking ---- */
+
+struct walk {
+	struct bsdb *db;
+	bsdb_walk_fn fn;
+	void *arg;
+	int rv;
+	struct barena ar;
+};
+
+static int
+startswith(TDB_DATA k, const char *p, size_t n)
+{
+	return k.dsize >= n && memcmp(k.dptr, p, n) == 0;
+}
+
+/* Decode one entry of the file into it; 1 to skip it, -1 if damaged. */
+static int
+decode_entry(struct walk *w, TDB_DATA k, TDB_DATA v, struct bsdb_item *it)
+{
+	char *f[MAXFIELDS], *s, *key;
+	size_t vl = v.dsize;
+	int nf, want;
+
+	memset(it, 0, sizeof *it);
+	if (startswith(k, ADDR_PREFIX, sizeof ADDR_PREFIX - 1)) {
+		it->type = BSDB_ADDR;
+		want = ADDR_FIELDS;
+		key = barena_strndup(&w->ar, (char *)k.dptr + 5, k.dsize - 5);
+	} else if (startswith(k, EVENT_PREFIX, sizeof EVENT_PREFIX - 1)) {
+		char *colon, *end;
+		it->type = BSDB_EVENT;
+		want = EVENT_FIELDS;
+		key = barena_strndup(&w->ar, (char *)k.dptr + 6, k.dsize - 6);
+		if ((colon = strrchr(key, ':')) == NULL)
+			return -1;
+		*colon = '\0';
+		errno = 0;
+		it->seq = strtoul(colon + 1, &end, 10);
+		if (*end != '\0' || end == colon + 1 || errno != 0)
+			return -1;
+	} else if (startswith(k, SENT_PREFIX, sizeof SENT_PREFIX - 1)) {
+		it->type = BSDB_SENT;
+		want = SENT_FIELDS;
+		key = barena_strndup(&w->ar, (char *)k.dptr + 5, k.dsize - 5);
+	} else if (k.dsize == strlen(HEADER_KEY) &&
+	    memcmp(k.dptr, HEADER_KEY, k.dsize) == 0)
+		return 1;
+	else
+		return -1;
+	it->key = key;
+	while (vl > 0 && v.dptr[vl - 1] == ' ')
+		vl--;
+	s = barena_strndup(&w->ar, (char *)v.dptr, vl);
+	if (strlen(s) != vl || strncmp(s, "1\t", 2) != 0 ||
+	    (nf = split(s + 2, f, MAXFIELDS)) != want)
+		return -1;
+	switch (it->type) {
+	case BSDB_ADDR:
+		return dec_addr(f, &it->a);
+	case BSDB_EVENT:
+		return dec_event(f, &it->e);
+	default:
+		it->addr = f[0];
+		return *f[0] == '\0' || b_isoparse(f[1], &it->date) < 0 ?
+		    -1 : 0;
+	}
+}
+
+static int
+walk_fn(struct tdb_context *tdb, TDB_DATA k, TDB_DATA v, void *arg)
+{
+	struct walk *w = arg;
+	struct bsdb_item it;
+	int rv;
+
+	(void)tdb;
+	barena_reset(&w->ar);
+	if ((rv = decode_entry(w, k, v, &it)) > 0)
+		return 0;
+	if (rv < 0) {
+		damaged(w->db, k);
+		w->rv = -1;
+		return 1;
+	}
+	if ((w->rv = w->fn(w->arg, &it)) != 0)
+		return 1;
+	return 0;
+}
+
+int
+bsdb_walk(struct bsdb *db, bsdb_walk_fn fn, void *arg)
+{
+	struct walk w = { db, fn, arg, 0, { 0 } };
+	int n;
+
+	db->err[0] = '\0';
+	n = tdb_traverse_read(db->tdb, walk_fn, &w);
+	barena_free(&w.ar);
+	if (w.rv != 0)
+		return w.rv;
+	if (n < 0)
+		return tdberr(db, "reading");
+	return 0;
+}
+
+/* ---- export lines ---- */
+
+void
+bsdb_format_item(struct bbuf *b, const struct bsdb_item *it)
+{
+	bbuf_reset(b);
+	switch (it->type) {
+	case BSDB_ADDR:
+		bbuf_adds(b, "addr");
+		add_field(b, it->key);
+		bbuf_addc(b, '\t');
+		enc_addr(b, &it->a);
+		break;
+	case BSDB_EVENT:
+		bbuf_adds(b, "event");
+		add_field(b, it->key);
+		bbuf_addc(b, '\t');
+		add_num(b, it->seq);
+		bbuf_addc(b, '\t');
+		enc_event(b, &it->e);
+		break;
+	case BSDB_SENT:
+		bbuf_adds(b, "sent");
+		add_field(b, it->key);
+		bbuf_addc(b, '\t');
+		enc_sent(b, it->addr, it->date);
+		break;
+	}
+	bbuf_addc(b, '\n');
+}
+
+int
+bsdb_parse_item(char *line, struct bsdb_item *it, const char **why)
+{
+	char *f[MAXFIELDS + 3];
+	int n;
+
+	memset(it, 0, sizeof *it);
+	*why = "not an export line";
+	if ((n = split(line, f, MAXFIELDS + 3)) < 2)
+		return -1;
+	it->key = f[1];
+	if (*it->key == '\0') {
+		*why = "empty key";
+		return -1;
+	}
+	if (strcmp(f[0], "addr") == 0) {
+		it->type = BSDB_ADDR;
+		*why = "bad addr line";
+		if (n != ADDR_FIELDS + 2 || dec_addr(f + 2, &it->a) < 0)
+			return -1;
+	} else if (strcmp(f[0], "event") == 0) {
+		it->type = BSDB_EVENT;
+		*why = "bad event line";
+		if (n != EVENT_FIELDS + 3 || get_ulong(f[2], &it->seq) < 0 ||
+		    dec_event(f + 3, &it->e) < 0)
+			return -1;
+	} else if (strcmp(f[0], "sent") == 0) {
+		it->type = BSDB_SENT;
+		*why = "bad sent line";
+		if (n != SENT_FIELDS + 2 || *f[2] == '\0' ||
+		    b_isoparse(f[3], &it->date) < 0)
+			return -1;
+		it->addr = f[2];
+	} else
+		return -1;
+	return 0;
+}
+
+int
+bsdb_put_item(struct bsdb *db, const struct bsdb_item *it)
+{
+	switch (it->type) {
+	case BSDB_ADDR:
+		return bsdb_put(db, it->key, &it->a);
+	case BSDB_EVENT:
+		return bsdb_event_put(db, it->key, it->seq, &it->e);
+	default:
+		return bsdb_sent_put(db, it->key, it->addr, it->date);
+	}
+}

@@ -1,0 +1,146 @@
+#!/bin/sh
+# The state file: where it is, its format header, what tdbdump shows,
+# and files that are not state files or are damaged: a clear error and
+# exit 2, never a crash.
+. "$(dirname "$0")/lib.sh"
+
+cd "$T" || exit 1
+command -v tdbdump >/dev/null 2>&1 && command -v tdbtool >/dev/null 2>&1 &&
+    command -v tdbrestore >/dev/null 2>&1 ||
+    skip_all "tdb-tools (tdbdump, tdbtool, tdbrestore) are not installed"
+
+rec() {	# rec SOURCE RCPT: a hard bounce
+	printf '%s\t2024-03-01T10:00:00Z\t%s\tfailed\t5.1.1\t550\tmx\t-\tdsn\tdiag\thard\tuserunknown\n' "$1" "$2"
+}
+rec m1 anna@f.example >one.tsv
+
+# Every way to fail: exit 2 and one line on stderr naming the file.
+fails() {	# fails DESCRIPTION FILE MESSAGE
+	"$BIN/bscore" -d "$2" one.tsv >out 2>err
+	is "$1: bscore exits 2" "$?" 2
+	is "$1: bscore says why" "$(cat err)" "bscore: $2: $3"
+	"$BIN/bstate" -d "$2" check anna@f.example >out 2>err
+	is "$1: bstate check exits 2" "$?" 2
+	is "$1: bstate says why" "$(cat err)" "bstate: $2: $3"
+}
+
+# ---- where the file is ----
+
+mkdir home state
+HOME=$T/home XDG_STATE_HOME= BOUNCE_DB= "$BIN/bscore" one.tsv >/dev/null
+ok "default: ~/.local/state/bounce/state.tdb, directory created" \
+    test -f home/.local/state/bounce/state.tdb
+HOME=$T/home XDG_STATE_HOME=$T/state BOUNCE_DB= "$BIN/bscore" one.tsv >/dev/null
+ok "default: \$XDG_STATE_HOME/bounce/state.tdb" test -f state/bounce/state.tdb
+BOUNCE_DB=$T/env.tdb "$BIN/bscore" one.tsv >/dev/null
+ok "BOUNCE_DB names the file" test -f env.tdb
+BOUNCE_DB=$T/env.tdb "$BIN/bstate" check anna@f.example
+is "BOUNCE_DB: bstate reads the same file" "$?" 1
+BOUNCE_DB=$T/env.tdb "$BIN/bstate" -d "$T/home/.local/state/bounce/state.tdb" check anna@f.example
+is "-d wins over BOUNCE_DB" "$?" 1
+
+# ---- what is in it ----
+
+"$BIN/bscore" -d s.tdb one.tsv >/dev/null
+tdbdump s.tdb >dump
+ok "tdbdump: the format header" grep -q '^data(14) = "bounce-state 1"$' dump
+ok "tdbdump: the address key" grep -q '^key(19) = "addr:anna@f.example"$' dump
+ok "tdbdump: a readable summary" grep -q '^data(192) = "1\\09invalid\\0950\\092024-03-01T10:00:00Z' dump
+ok "tdbdump: the event" grep -q '^key(22) = "event:anna@f.example:1"$' dump
+is "tdbtool: the file checks out" "$(tdbtool s.tdb check)" \
+    "Database integrity is OK and has 3 records."
+
+# ---- not state files ----
+
+echo "just some text" >text.tdb
+fails "a text file" "$T/text.tdb" "not a bounce state file (not a TDB file)"
+is "a text file is left alone" "$(cat text.tdb)" "just some text"
+
+printf '{\nkey(5) = "hello"\ndata(5) = "world"\n}\n' | tdbrestore foreign.tdb
+fails "a TDB of someone else's" "$T/foreign.tdb" "not a bounce state file"
+is "a foreign TDB is left alone" "$(tdbdump foreign.tdb | grep -c key)" 1
+
+printf '{\nkey(13) = "bounce:format"\ndata(14) = "bounce-state 7"\n}\n' | tdbrestore newer.tdb
+fails "a newer format" "$T/newer.tdb" "state file format 7 is newer than this program's (1)"
+printf '{\nkey(13) = "bounce:format"\ndata(9) = "something"\n}\n' | tdbrestore other.tdb
+fails "another header" "$T/other.tdb" "not a bounce state file"
+
+mkdir dir.tdb
+fails "a directory" "$T/dir.tdb" "Is a directory"
+
+: >empty.tdb
+"$BIN/bscore" -d empty.tdb one.tsv >/dev/null
+is "an empty file becomes a state file" "$?" 0
+"$BIN/bstate" -d empty.tdb check anna@f.example
+is "and answers" "$?" 1
+printf '' | tdbrestore blank.tdb
+"$BIN/bstate" -d blank.tdb check anna@f.example
+is "an empty TDB reads as an empty state" "$?" 0
+"$BIN/bscore" -d blank.tdb one.tsv >/dev/null
+is "an empty TDB gets the header" "$(tdbdump blank.tdb | grep -c 'bounce-state 1')" 1
+
+# ---- damaged files ----
+
+"$BIN/bscore" -d s.tdb one.tsv >/dev/null
+for i in 1 2 3 4 5 6 7 8; do rec "m$i" "u$i@f.example"; done | "$BIN/bscore" -d d.tdb >/dev/null
+
+cp d.tdb bad1.tdb
+tdbtool bad1.tdb store addr:u1@f.example garbage >/dev/null
+"$BIN/bstate" -d bad1.tdb check u1@f.example 2>err
+is "a damaged summary: check exits 2" "$?" 2
+is "a damaged summary: named" "$(cat err)" "bstate: bad1.tdb: damaged entry addr:u1@f.example"
+"$BIN/bstate" -d bad1.tdb check u2@f.example
+is "a damaged summary: other addresses still answer" "$?" 1
+"$BIN/bstate" -d bad1.tdb export >/dev/null 2>err
+is "a damaged summary: export exits 2" "$? $(cat err)" \
+    "2 bstate: bad1.tdb: damaged entry addr:u1@f.example"
+rec again u1@f.example | "$BIN/bscore" -d bad1.tdb >/dev/null 2>err
+is "a damaged summary: bscore exits 2" "$? $(cat err)" \
+    "2 bscore: bad1.tdb: damaged entry addr:u1@f.example"
+
+cp d.tdb bad2.tdb
+tdbtool bad2.tdb store event:u3@f.example:1 "$(printf '1\tnot\tan\tevent')" >/dev/null
+"$BIN/bstate" -d bad2.tdb why u3@f.example >/dev/null 2>err
+is "a damaged event: why exits 2 naming it" "$? $(cat err)" \
+    "2 bstate: bad2.tdb: damaged entry event:u3@f.example:1"
+
+# Overwrite the record header in front of a key: TDB's own check fails.
+cp d.tdb bad3.tdb
+off=$(grep -boa 'addr:u5@f.example' bad3.tdb | sed -n '1s/:.*//p')
+printf 'XXXXXXXXXXXXXXXXXXXXXXXX' | dd of=bad3.tdb bs=1 seek=$((off - 24)) conv=notrunc 2>/dev/null
+"$BIN/bstate" -d bad3.tdb export >/dev/null 2>err
+rc=$?
+is "a damaged record header: export exits 2" "$rc" 2
+ok "a damaged record header: reported as damage" grep -q '^bstate: bad3.tdb: damaged state file (' err
+rec again u5@f.example | "$BIN/bscore" -d bad3.tdb >/dev/null 2>err
+is "a damaged record header: bscore exits 2" "$?" 2
+
+# A header of garbage, and a file cut short.
+cp d.tdb bad4.tdb
+printf 'TDB file\n\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377\377' |
+    dd of=bad4.tdb bs=1 conv=notrunc 2>/dev/null
+"$BIN/bstate" -d bad4.tdb check u1@f.example 2>err
+rc=$?
+is "a damaged TDB header: exit 2" "$rc" 2
+ok "a damaged TDB header: reported as damage" grep -q '^bstate: bad4.tdb: damaged state file (' err
+cp d.tdb bad5.tdb
+truncate -s 4100000 bad5.tdb
+"$BIN/bstate" -d bad5.tdb export >/dev/null 2>err
+is "a file cut short: export exits 2" "$?" 2
+"$BIN/bscore" -d bad5.tdb one.tsv >/dev/null 2>err
+is "a file cut short: bscore exits 2" "$?" 2
+cp d.tdb bad6.tdb
+truncate -s 100 bad6.tdb
+"$BIN/bstate" -d bad6.tdb check u1@f.example 2>err
+is "a file cut to 100 bytes: exit 2" "$?" 2
+
+# A file that cannot be written: readers work, writers say so.
+if [ "$(id -u)" != 0 ]; then
+	cp d.tdb ro.tdb && chmod 444 ro.tdb
+	"$BIN/bstate" -d ro.tdb check u1@f.example
+	is "a read-only file: bstate check works" "$?" 1
+	"$BIN/bscore" -d ro.tdb one.tsv 2>err
+	is "a read-only file: bscore exits 2" "$? $(cat err)" "2 bscore: ro.tdb: Permission denied"
+fi
+
+done_testing

@@ -1,0 +1,60 @@
+#!/bin/sh
+# bench-state.sh BIN [ADDRESSES] - speed of bscore and bstate filter on a
+# state file of many addresses (default a million).
+#
+#   1. bscore loads one record per address into a new state file;
+#   2. bscore applies a further 20% of records to addresses drawn at
+#      random, half of them known, half new (the usual daily run);
+#   3. bstate filter reads every address of the file plus as many
+#      unknown ones and prints the mailable ones.
+# Records are generated with awk; every figure is wall-clock time.  A
+# million addresses need about 1.5 GB of disk under $BENCHDIR or $TMPDIR.
+set -eu
+BIN=${1:?usage: bench-state.sh BIN [ADDRESSES]}
+N=${2:-1000000}
+T=$(mktemp -d "${BENCHDIR:-${TMPDIR:-/tmp}}/bounce-state.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+DB=$T/state.tdb
+
+# gen FIRST COUNT MODE: records for user FIRST.. (MODE seq) or random
+# users below 2*N (MODE rand), dated over a hundred days.
+gen() {
+	awk -v first="$1" -v count="$2" -v mode="$3" -v n="$N" 'BEGIN {
+		srand(42)
+		for (i = 0; i < count; i++) {
+			u = mode == "seq" ? first + i : int(rand() * 2 * n)
+			d = 1 + (i % 28); m = 1 + int(i / 28) % 3
+			hard = u % 3 == 0
+			printf "bench:%s:%d\t2024-%02d-%02dT%02d:%02d:00Z\tuser%d@d%d.example\tfailed\t%s\t%s\tmx.example\t-\tdsn\t%s\t%s\t%s\n",
+			    mode, i, m, d, i % 24, i % 60, u, u % 5000,
+			    hard ? "5.1.1" : "4.2.2", hard ? "550" : "452",
+			    hard ? "user unknown" : "mailbox full",
+			    hard ? "hard" : "soft",
+			    hard ? "userunknown" : "mailboxfull"
+		}
+	}'
+}
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%d", n / (b - a) }'; }
+
+gen 0 "$N" seq >"$T/load.tsv"
+M=$((N / 5))
+gen 0 "$M" rand >"$T/more.tsv"
+awk -v n="$N" 'BEGIN { for (i = 0; i < 2 * n; i++) printf "User %d <user%d@d%d.example>\n", i, i, i % 5000 }' >"$T/list.txt"
+
+t0=$(now)
+"$BIN/bscore" -d "$DB" "$T/load.tsv" >/dev/null
+t1=$(now)
+echo "bscore: $N records into a new state file: $(rate "$N" "$t0" "$t1") records/s"
+
+t0=$(now)
+"$BIN/bscore" -d "$DB" "$T/more.tsv" >/dev/null
+t1=$(now)
+echo "bscore: $M records into a state of $N addresses: $(rate "$M" "$t0" "$t1") records/s"
+
+t0=$(now)
+"$BIN/bstate" -d "$DB" filter "$T/list.txt" >"$T/mailable.txt"
+t1=$(now)
+echo "bstate filter: $((2 * N)) addresses: $(rate $((2 * N)) "$t0" "$t1") addresses/s ($(wc -l <"$T/mailable.txt") mailable)"
+echo "state file: $(du -k "$DB" | cut -f1) KiB for $("$BIN/bstate" -d "$DB" stats state | awk '{ n += $3 } END { print n }') addresses"
