@@ -81,10 +81,13 @@ rd_line(struct reader *r, struct bbuf *line)
 			first = 0;
 		}
 		char *p = r->buf + r->pos, *e = r->buf + r->end;
-		char *q = p;
-		/* Fast path: copy up to the next CR or LF. */
-		while (q < e && *q != '\n' && *q != '\r')
-			q++;
+		char *q, *cr;
+		/* Copy up to the next LF, or a CR before it. */
+		q = memchr(p, '\n', (size_t)(e - p));
+		if (q == NULL)
+			q = e;
+		if ((cr = memchr(p, '\r', (size_t)(q - p))) != NULL)
+			q = cr;
 		if (q > p && line->len - start <= BMSG_MAX)
 			bbuf_add(line, p, (size_t)(q - p));
 		r->pos = (size_t)(q - r->buf);
@@ -244,7 +247,7 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 {
 	struct reader *r = b_malloc(sizeof *r);
 	int mbox = -1, rv = 0;
-	size_t nmsg = 0;
+	size_t nmsg = 0, lineno = 0;
 	off_t msgoff = 0;
 
 	r->fd = fd;
@@ -254,24 +257,40 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 	bbuf_reset(&c->msg);
 	bbuf_reset(&c->env);
 	for (;;) {
-		int more;
+		/* Lines go straight into the message; past the size limit
+		 * they are only looked at, for the next separator. */
+		struct bbuf *into = c->msg.len <= BMSG_MAX ? &c->msg : &c->line;
+		size_t start, len;
+		const char *l;
 
-		bbuf_reset(&c->line);
-		more = rd_line(r, &c->line);
-		if (!more)
+		if (into == &c->line)
+			bbuf_reset(&c->line);
+		start = into->len;
+		if (!rd_line(r, into))
 			break;
+		l = into->s + start;
+		len = into->len - start;
+		if (lineno++ > 0 && (len < 5 || l[0] != 'F'))
+			continue;	/* the common case: a plain line */
 		/* A file is an mbox when its first line says "From ", an
 		 * accounting file when it names accounting columns. */
-		if (mbox < 0 && bacct_is_header(c->line.s, c->line.len)) {
+		if (mbox < 0 && bacct_is_header(l, len)) {
+			bbuf_reset(&c->line);
+			bbuf_add(&c->line, l, len);
 			rv = read_acct(c, r, name, bad);
 			goto out;
 		}
 		if (mbox < 0)
-			mbox = c->line.len > 5 &&
-			    memcmp(c->line.s, "From ", 5) == 0;
+			mbox = len > 5 && memcmp(l, "From ", 5) == 0;
 		/* In an mbox, a separator line begins the next message. */
-		if (mbox && ((nmsg == 0 && c->msg.len == 0) ||
-		    is_from_line(c->line.s, c->line.len))) {
+		if (mbox == 1 && ((nmsg == 0 && start == 0) ||
+		    is_from_line(l, len))) {
+			if (into == &c->msg) {
+				bbuf_reset(&c->line);
+				bbuf_add(&c->line, l, len);
+				c->msg.len = start;
+				c->msg.s[start] = '\0';
+			}
 			if (nmsg > 0 || c->msg.len > 0) {
 				bbuf_reset(&c->src);
 				bbuf_adds(&c->src, name);
@@ -287,10 +306,7 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 			bbuf_reset(&c->msg);
 			bbuf_reset(&c->env);
 			bbuf_add(&c->env, c->line.s, c->line.len - 1);
-			continue;
 		}
-		if (c->msg.len <= BMSG_MAX)
-			bbuf_add(&c->msg, c->line.s, c->line.len);
 	}
 	if (r->err) {
 		c->err(c->arg, name, strerror(r->err));

@@ -3,6 +3,7 @@
  * recognisers are tried, attribution (tracking id, VERP), and records.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,15 +70,13 @@ bp_oneline(char *s)
 char *
 bp_field(struct barena *a, const char *text, const char *name)
 {
-	size_t n = strlen(name);
-	const char *p = text;
-	struct bbuf b = { 0 };
-	char *out;
+	size_t n = strlen(name), len = 0;
+	const char *p = text, *q, *e;
+	char *out, *w;
 
 	if (text == NULL)
 		return NULL;
 	for (; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-		const char *q, *e;
 		if (strncasecmp(p, name, n) != 0)
 			continue;
 		q = p + n;
@@ -86,20 +85,23 @@ bp_field(struct barena *a, const char *text, const char *name)
 		if (*q != ':')
 			continue;
 		q++;
-		/* the value and its continuation lines */
-		for (;;) {
-			e = strchr(q, '\n');
-			if (e == NULL)
+		/* The value and its continuation lines: measure, then copy
+		 * into the arena with the line breaks made blanks. */
+		for (e = q;; e++) {
+			e = strchr(e, '\n');
+			if (e == NULL) {
 				e = q + strlen(q);
-			bbuf_add(&b, q, (size_t)(e - q));
-			if (*e == '\0' || (e[1] != ' ' && e[1] != '\t'))
 				break;
-			bbuf_addc(&b, ' ');
-			q = e + 1;
+			}
+			if (e[1] != ' ' && e[1] != '\t')
+				break;
 		}
-		out = bp_oneline(barena_strndup(a, b.s, b.len));
-		bbuf_free(&b);
-		return out;
+		len = (size_t)(e - q);
+		out = w = barena_alloc(a, len + 1);
+		for (const char *r = q; r < e; r++)
+			*w++ = *r == '\n' ? ' ' : *r;
+		*w = '\0';
+		return bp_oneline(out);
 	}
 	return NULL;
 }
@@ -506,7 +508,9 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 	int rv;
 
 	barena_reset(&p->a);
-	memset(c, 0, sizeof *c);
+	/* The results are cleared one by one as bp_add hands them out. */
+	memset(c, 0, offsetof(struct bctx, res));
+	c->nres = 0;
 	c->a = &p->a;
 	c->o = &p->o;
 	c->m = m;
