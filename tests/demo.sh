@@ -1,7 +1,9 @@
 #!/bin/sh
 # demo.sh BINDIR - run the pipeline over the bundled sample mbox and show
-# what comes out: the records as a table, a count by action (and by
-# reason), and, once the state tools are built, the decisions they make.
+# what comes out: bfetch copies the sample into a temporary spool, then
+# bparse | bclassify make records (shown as a table, with counts by
+# action and reason), bscore decides into a temporary state file, and
+# bstate shows the counts, explains one decision and writes a report.
 set -u
 BIN=${1:?usage: demo.sh BINDIR}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +11,9 @@ SAMPLE=$TOP/tests/fixtures/sample.mbox
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bounce-demo.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-[ -x "$BIN/bparse" ] || { echo "demo: $BIN/bparse not built" >&2; exit 2; }
+for p in bfetch bparse bclassify bscore bstate; do
+	[ -x "$BIN/$p" ] || { echo "demo: $BIN/$p not built" >&2; exit 2; }
+done
 
 # table [WIDTH]: records on stdin as aligned columns, the diagnostic
 # cut to WIDTH characters.  Bytes, not characters, are counted, which
@@ -19,7 +23,8 @@ table() {
 	BEGIN { n = split("source date recipient action status smtp " \
 	    "mta id detector diag class reason", name, " ") }
 	{
-		sub(/^.*:/, "@", $1)	# an mbox offset is enough here
+		sub(/^.*\//, "", $1)	# the file name is enough here
+		sub(/^.*:/, "@", $1)
 		$2 = substr($2, 1, 10)
 		if (length($10) > w) $10 = substr($10, 1, w - 3) "..."
 		rows[NR] = $0; nf = (NF > nf ? NF : nf)
@@ -71,24 +76,24 @@ count() {	# count COLUMN TITLE
 	cut -f"$1" | sort | uniq -c | sort -rn | sed 's/^/   /'
 }
 
-pipe="bparse"
-if [ -x "$BIN/bclassify" ]; then
-	pipe="bparse | bclassify"
-	"$BIN/bparse" "$SAMPLE" | "$BIN/bclassify" >"$TMP/records"
-else
-	"$BIN/bparse" "$SAMPLE" >"$TMP/records"
-fi
+# bfetch: the sample mbox into a spool, one spooled path per line.
+"$BIN/bfetch" -s "$TMP/spool" "$SAMPLE" >"$TMP/paths" ||
+    { echo "demo: bfetch failed" >&2; exit 1; }
+echo "== bfetch -s spool $(basename "$SAMPLE"): $(wc -l <"$TMP/paths") messages spooled"
+echo
+
+"$BIN/bparse" <"$TMP/paths" | "$BIN/bclassify" >"$TMP/records"
 st=$?
-[ $st -eq 0 ] || { echo "demo: $pipe failed (exit $st)" >&2; exit 1; }
+[ $st -eq 0 ] || { echo "demo: bparse | bclassify failed (exit $st)" >&2; exit 1; }
 nmsg=$(cut -f1 "$TMP/records" | uniq | wc -l)
-echo "== $pipe $(basename "$SAMPLE"): $nmsg messages, $(wc -l <"$TMP/records") records"
+echo "== bparse | bclassify: $nmsg messages, $(wc -l <"$TMP/records") records"
 echo
 table 48 <"$TMP/records"
 echo
 count 4 action <"$TMP/records"
-[ -x "$BIN/bclassify" ] && count 12 reason <"$TMP/records"
+count 12 reason <"$TMP/records"
 
-if [ -x "$BIN/bscore" ] && [ -x "$BIN/bstate" ]; then
+if true; then
 	db=$TMP/state.tdb
 	echo
 	echo "== bscore -d state.tdb (transitions)"
@@ -113,8 +118,12 @@ if [ -x "$BIN/bscore" ] && [ -x "$BIN/bstate" ]; then
 		echo "== bstate -d state.tdb why $addr"
 		"$BIN/bstate" -d "$db" why "$addr" | sed 's/^/   /'
 	fi
-else
-	echo
-	echo "(bscore/bstate are not built yet: no state shown)"
+	if "$BIN/bstate" -h 2>&1 | grep -q report; then
+		"$BIN/bstate" -d "$db" report >"$BIN/demo-report.html" ||
+		    { echo "demo: bstate report failed" >&2; exit 1; }
+		echo
+		echo "== bstate -d state.tdb report > $BIN/demo-report.html"
+		echo "   (open it in a browser)"
+	fi
 fi
 exit 0
