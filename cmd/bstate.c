@@ -26,7 +26,9 @@ static const char usage_text[] =
     "       bstate expire\n"
     "       bstate export\n"
     "       bstate import [file]\n"
-    "       bstate stats [state | class | reason | domain | day ...]\n";
+    "       bstate stats [state | class | reason | domain | day ...]\n"
+    "       bstate report [-D days] [-l count] [-n count] [-S date] "
+    "[-T title]\n";
 
 #define EX_TEMPFAIL 75
 #define BATCH 10000
@@ -997,6 +999,82 @@ cmd_stats(int argc, char **argv)
 	return fflush(stdout) == EOF || ferror(stdout) ? out_error() : 0;
 }
 
+/* ---- report ---- */
+
+static int
+cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "days", required_argument, NULL, 'D' },
+		{ "latest", required_argument, NULL, 'l' },
+		{ "top", required_argument, NULL, 'n' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "title", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct breport_opt o = { .now = g.now, .top = 10, .latest = 20 };
+	struct breport *r;
+	struct bbuf page = { 0 };
+	long long days = 0;
+	const char *e = NULL;
+	int ch, rv = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "D:l:n:S:T:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			days = b_strtonum(optarg, 1, 100000, &e);
+			break;
+		case 'l':
+			o.latest = (int)b_strtonum(optarg, 0, 10000, &e);
+			break;
+		case 'n':
+			o.top = (int)b_strtonum(optarg, 1, 1000, &e);
+			break;
+		case 'S':
+			if (parse_date(optarg, &o.from) < 0)
+				e = "not a date";
+			break;
+		case 'T':
+			o.title = optarg;
+			break;
+		default:
+			return usage_error();
+		}
+		if (e != NULL) {
+			fprintf(stderr, "bstate: report: -%c %s: %s\n", ch,
+			    optarg, e);
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return usage_error();
+	/* -D alone: the days up to today; with -S, the days from then. */
+	if (days > 0 && o.from != 0)
+		o.until = o.from + (time_t)days * 86400 - 1;
+	else if (days > 0) {
+		o.until = g.now - g.now % 86400 + 86399;
+		o.from = o.until + 1 - (time_t)days * 86400;
+	}
+	if (open_db(BSDB_RDONLY) < 0)
+		return 2;
+	o.file = g.path;
+	o.pol = g.pol;
+	r = breport_new(&o);
+	if (breport_read(r, g.db) < 0)
+		rv = db_error();
+	else {
+		breport_html(r, &page);
+		if (fwrite(page.s, 1, page.len, stdout) != page.len ||
+		    fflush(stdout) == EOF)
+			rv = out_error();
+	}
+	breport_free(r);
+	bbuf_free(&page);
+	return rv;
+}
+
 /* ---- main ---- */
 
 int
@@ -1087,6 +1165,8 @@ main(int argc, char *argv[])
 		rv = cmd_import(argc, argv);
 	else if (strcmp(cmd, "stats") == 0)
 		rv = cmd_stats(argc, argv);
+	else if (strcmp(cmd, "report") == 0)
+		rv = cmd_report(argc, argv);
 	else {
 		fprintf(stderr, "bstate: %s: unknown command\n", cmd);
 		rv = usage_error();

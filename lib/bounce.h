@@ -565,4 +565,24 @@ int bpolicy_expire(const struct bpolicy *p, struct bsdb *db,
 /* The transition line (with its LF) into b, which is reset first. */
 void btransition_format(struct bbuf *b, const struct btransition *t);
 
+/* ---- the HTML report (report.c) ---- */
+
+struct breport_opt {
+	const char *title;	/* NULL: "Bounce report" */
+	const char *file;	/* the state file's name to show, or NULL */
+	const struct bpolicy *pol;	/* its window scores the changes */
+	time_t now;		/* when the report is made */
+	time_t from, until;	/* events dated from .. until; 0: open */
+	int top;		/* rows of the reason and domain charts */
+	int latest;		/* changes of state listed */
+};
+struct breport;
+/* Free with breport_free(); o is copied, its strings are not. */
+struct breport *breport_new(const struct breport_opt *o);
+void breport_free(struct breport *r);
+/* Walk the state file and count; 0, or -1 (see bsdb_error()). */
+int breport_read(struct breport *r, struct bsdb *db);
+/* Append the page (HTML5 with inline CSS and SVG) to out. */
+void breport_html(const struct breport *r, struct bbuf *out);
+
 #endif

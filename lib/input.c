@@ -131,7 +131,7 @@ starts_with_header(const char *s, size_t n)
 static int
 deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 {
-	struct bmsg m;
+	struct bmsg m = { .kind = BMSG_MAIL };
 
 	if (c->msg.len > BMSG_MAX) {
 		c->err(c->arg, source, "message too large (over 64 MiB), skipped");
