@@ -56,7 +56,7 @@ baddr_norm(struct barena *a, const char *s)
 {
 	const char *p, *lt, *start, *end;
 	char *out, *w;
-	int quoted = 0, needq = 0;
+	int quoted = 0, needq = 0, squote = 0;
 
 	if (s == NULL)
 		return NULL;
@@ -79,7 +79,7 @@ baddr_norm(struct barena *a, const char *s)
 	} else {
 		start = s;
 		if (*start == '\'')	/* 'user@example.com' */
-			start++;
+			start++, squote = 1;
 		if (*start == '"') {
 			/* quoted local part: find the closing quote */
 			for (end = start + 1; *end && *end != '"'; end++)
@@ -89,14 +89,23 @@ baddr_norm(struct barena *a, const char *s)
 				end++;
 		} else
 			end = start;
+		/* An apostrophe is an ordinary local-part character
+		 * (o'hara@example.com); only a quote that opened the
+		 * address closes it. */
 		while (*end && !isspace((unsigned char)*end) &&
-		    !strchr("<>(),;\"'", *end))
+		    !strchr("<>(),;\"", *end) &&
+		    !(squote && *end == '\'' && end > start &&
+		    memchr(start, '@', (size_t)(end - start)) != NULL))
 			end++;
 	}
 	while (start < end && isspace((unsigned char)*start))
 		start++;
+	/* Trailing blanks and punctuation; a quote after the domain, which
+	 * cannot hold one. */
 	while (end > start && (isspace((unsigned char)end[-1]) ||
-	    end[-1] == '.' || end[-1] == ','))
+	    end[-1] == '.' || end[-1] == ',' || (end[-1] == '\'' &&
+	    memchr(start, '@', (size_t)(end - start)) != NULL &&
+	    memrchr(start, '@', (size_t)(end - start)) > (const void *)start)))
 		end--;
 	if (end - start >= 2 && *start == '\'' && end[-1] == '\'') {
 		start++;
