@@ -624,8 +624,8 @@ bp_command(struct bctx *c, const char *addr, const char *diag)
 	/* Most bounces tell no command: look for the words once. */
 	if (c->cmd_hint == 0)
 		c->cmd_hint = c->body != NULL && (strstr(c->body, ">>> ") ||
-		    b_strcasestr(c->body, "reply") ||
-		    b_strcasestr(c->body, "after ")) ? 1 : -1;
+		    b_strcasestr(c->body, "command") ||
+		    b_strcasestr(c->body, "error from remote")) ? 1 : -1;
 	if (c->cmd_hint < 0)
 		return NULL;
 	t = bp_text_diag(c, addr);

@@ -96,7 +96,7 @@ b_memcasemem(const char *hay, size_t n, const char *needle)
 {
 	size_t m = strlen(needle);
 	const char *p, *end, *lo, *up;
-	int c0, c1;
+	int c0, c1, c2;
 
 	if (m == 0)
 		return hay;
@@ -106,6 +106,7 @@ b_memcasemem(const char *hay, size_t n, const char *needle)
 	 * case of the first byte so that neither is searched twice. */
 	c0 = tolower((unsigned char)needle[0]);
 	c1 = toupper((unsigned char)needle[0]);
+	c2 = m > 1 ? tolower((unsigned char)needle[1]) : 0;
 	end = hay + n - m + 1;
 	lo = memchr(hay, c0, (size_t)(end - hay));
 	up = c1 != c0 ? memchr(hay, c1, (size_t)(end - hay)) : NULL;
@@ -114,7 +115,9 @@ b_memcasemem(const char *hay, size_t n, const char *needle)
 			p = lo;
 		else
 			p = up;
-		if (strncasecmp(p + 1, needle + 1, m - 1) == 0)
+		/* The second byte first: most candidates fail there. */
+		if (m == 1 || (tolower((unsigned char)p[1]) == c2 &&
+		    strncasecmp(p + 2, needle + 2, m - 2) == 0))
 			return p;
 		if (p == lo)
 			lo = p + 1 < end ? memchr(p + 1, c0,
