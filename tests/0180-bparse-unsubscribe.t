@@ -19,4 +19,11 @@ is "another pattern does not match" "$(cut -f4 "$T/d")" none
 "$BIN/bparse" -U 1 -U 2 -U 3 -U 4 -U 5 -U 6 -U 7 -U 8 -U 9 \
     "$FIX/unsub-token.eml" >/dev/null 2>"$T/e"
 is "too many patterns: usage error" "$?" 2
+# The whole way: the request mutes the address as unsubscribed.
+"$BIN/bparse" -U 'unsubscribe+*@lists.example.com' "$FIX/unsub-token.eml" |
+    "$BIN/bclassify" | "$BIN/bscore" -d "$T/state.tdb" >"$T/trans"
+is "pipeline: the transition" "$(cut -f2,3,4 "$T/trans")" \
+    "jane.doe@example.org	send	unsubscribed"
+"$BIN/bstate" -d "$T/state.tdb" check jane.doe@example.org
+is "pipeline: no longer mailable" "$?" 1
 done_testing
