@@ -218,9 +218,9 @@ bclass_free(struct bclass *c)
 
 /* Byte c lower-cased, white space as a blank: a table built by the
  * compiler, since fold() runs over every byte of every diagnostic. */
-#define FOLD1(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 'a' - 'A' : \
-    (c) == '\t' || (c) == '\n' || (c) == '\v' || (c) == '\f' || \
-    (c) == '\r' ? ' ' : (c))
+#define FOLD1(c) ((unsigned char)((c) >= 'A' && (c) <= 'Z' ? \
+    (c) + 'a' - 'A' : (c) == '\t' || (c) == '\n' || (c) == '\v' || \
+    (c) == '\f' || (c) == '\r' ? ' ' : (c)))
 #define FOLD4(c) FOLD1(c), FOLD1(c + 1), FOLD1(c + 2), FOLD1(c + 3)
 #define FOLD16(c) FOLD4(c), FOLD4(c + 4), FOLD4(c + 8), FOLD4(c + 12)
 #define FOLD64(c) FOLD16(c), FOLD16(c + 16), FOLD16(c + 32), FOLD16(c + 48)

@@ -134,5 +134,5 @@ const struct btext_fmt bt_formats[] = {
 	    "delivery notification|unzustellbar|non remis|no entregado|"
 	    "non recapitato|niet afgeleverd|"
 	    "\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc" },
-	{ NULL }
+	{ .name = NULL }
 };
