@@ -869,16 +869,6 @@ struct counts {
 	size_t n, cap;
 };
 
-static unsigned long
-strhash(const char *s)
-{
-	unsigned long h = 5381;
-
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
 static void
 count(struct counts *c, const char *s)
 {
@@ -893,7 +883,7 @@ count(struct counts *c, const char *s)
 		for (size_t j = 0; j < old.cap; j++) {
 			if (old.v[j].s == NULL)
 				continue;
-			for (i = strhash(old.v[j].s) & (c->cap - 1);
+			for (i = b_strhash(old.v[j].s) & (c->cap - 1);
 			    c->v[i].s != NULL; i = (i + 1) & (c->cap - 1))
 				;
 			c->v[i] = old.v[j];
@@ -901,7 +891,7 @@ count(struct counts *c, const char *s)
 		}
 		free(old.v);
 	}
-	for (i = strhash(s) & (c->cap - 1); c->v[i].s != NULL;
+	for (i = b_strhash(s) & (c->cap - 1); c->v[i].s != NULL;
 	    i = (i + 1) & (c->cap - 1))
 		if (strcmp(c->v[i].s, s) == 0) {
 			c->v[i].n++;

@@ -37,6 +37,8 @@ long long b_strtonum(const char *s, long long min, long long max,
  * Returns a pointer into hay or NULL. */
 const char *b_memcasemem(const char *hay, size_t n, const char *needle);
 const char *b_strcasestr(const char *hay, const char *needle);
+/* A string hash (djb2) for the tools' small counting tables. */
+unsigned long b_strhash(const char *s);
 int b_startcase(const char *s, const char *prefix);
 /* Lower-case ASCII letters in place; returns s. */
 char *b_lower(char *s);

@@ -62,16 +62,6 @@ static const char *const state_css[BS_NSTATES] = {
 
 /* ---- counting ---- */
 
-static unsigned long
-strhash(const char *s)
-{
-	unsigned long h = 5381;
-
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
 static void
 tally_grow(struct tally *t)
 {
@@ -84,7 +74,7 @@ tally_grow(struct tally *t)
 		size_t i;
 		if (old.v[j].name == NULL)
 			continue;
-		for (i = strhash(old.v[j].name) & (t->cap - 1);
+		for (i = b_strhash(old.v[j].name) & (t->cap - 1);
 		    t->v[i].name != NULL; i = (i + 1) & (t->cap - 1))
 			;
 		t->v[i] = old.v[j];
@@ -97,7 +87,7 @@ tally_find(const struct tally *t, const char *name)
 {
 	if (t->cap == 0)
 		return NULL;
-	for (size_t i = strhash(name) & (t->cap - 1); t->v[i].name != NULL;
+	for (size_t i = b_strhash(name) & (t->cap - 1); t->v[i].name != NULL;
 	    i = (i + 1) & (t->cap - 1))
 		if (strcmp(t->v[i].name, name) == 0)
 			return &t->v[i];
@@ -113,7 +103,7 @@ tally_add(struct tally *t, const char *name, int k)
 	if (e == NULL) {
 		if ((t->n + 1) * 2 >= t->cap)
 			tally_grow(t);
-		for (i = strhash(name) & (t->cap - 1); t->v[i].name != NULL;
+		for (i = b_strhash(name) & (t->cap - 1); t->v[i].name != NULL;
 		    i = (i + 1) & (t->cap - 1))
 			;
 		e = &t->v[i];

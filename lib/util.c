@@ -129,6 +129,16 @@ b_memcasemem(const char *hay, size_t n, const char *needle)
 	return NULL;
 }
 
+unsigned long
+b_strhash(const char *s)
+{
+	unsigned long h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
 const char *
 b_strcasestr(const char *hay, const char *needle)
 {
