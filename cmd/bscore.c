@@ -533,9 +533,12 @@ main(int argc, char *argv[])
 	c.batch = 25000;
 	xargs = b_malloc((size_t)argc * sizeof *xargs);
 #ifdef M_TRIM_THRESHOLD
-	/* TDB keeps a copy of every page a transaction changes; keep the
-	 * memory between batches instead of faulting it in again. */
+	/* TDB keeps a copy of every page a transaction changes, and a
+	 * commit gathers the old contents in one buffer of tens of
+	 * megabytes: take them from the heap (not fresh mmap memory, all
+	 * page faults) and keep them between batches. */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_MMAP_MAX, 0);
 #endif
 	while ((ch = getopt_long(argc, argv, "a:b:d:np:PSw:x:h", longopts,
 	    NULL)) != -1) {

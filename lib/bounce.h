@@ -366,8 +366,9 @@ int bremote_delete(struct bremote *r, const struct bremote_msg *const *v,
 
 /* ---- state file (state.c) and policy (policy.c) ---- */
 
-/* State file format version, see bounce-state(5). */
-#define BSDB_FORMAT 1
+/* State file format version, see bounce-state(5).  Files of format 1
+ * are read, and a writer makes them format 2. */
+#define BSDB_FORMAT 2
 /* Hash buckets of a new state file: a million addresses stay fast. */
 #define BSDB_HASHSIZE 1000003
 
@@ -476,6 +477,27 @@ int bsdb_event_get(struct bsdb *db, const char *addr, unsigned long seq,
 int bsdb_event_put(struct bsdb *db, const char *addr, unsigned long seq,
     const struct bsdb_event *e);
 int bsdb_event_del(struct bsdb *db, const char *addr, unsigned long seq);
+/* An address and its kept events, read and written at once: one read
+ * and, for a known address, usually one write in place.  bsdb_load()
+ * fills x for a new address (found 0) when it is not there, with room
+ * for extra more events in e[], seq[] and dirty[].  Change a, append
+ * events (numbers from a.hi on), mark the events changed in dirty[],
+ * and drop the oldest by raising a.lo and removing them from e[]; then
+ * bsdb_save() writes it all. */
+struct bsdb_entry {
+	struct bsdb_addr a;
+	struct bsdb_event *e;	/* the kept events, oldest number first */
+	unsigned long *seq;	/* their numbers */
+	unsigned char *dirty;	/* new or changed */
+	size_t n;
+	int found;
+	/* Where the events are in the file, for bsdb_save(). */
+	unsigned long lo0, inl;
+	size_t cap;
+};
+int bsdb_load(struct bsdb *db, const char *addr, struct bsdb_entry *x,
+    size_t extra, struct barena *ar);
+int bsdb_save(struct bsdb *db, const char *addr, struct bsdb_entry *x);
 /* The sent-mail log: tracking id -> address and time. */
 int bsdb_sent_get(struct bsdb *db, const char *id, char **addr,
     time_t *date, struct barena *ar);

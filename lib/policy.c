@@ -394,31 +394,27 @@ bpolicy_key(const char *source, const char *addr, const char *date)
 	return h;
 }
 
-/* The kept events of an address, oldest number first. */
-struct evlist {
-	struct bsdb_event *e;
-	unsigned long *seq;
-	size_t n;
-};
+/*
+ * An address's summary and kept events (oldest number first) are read
+ * and written at once: the changes below are made in memory, and
+ * bsdb_save() writes them, usually as one record rewritten in place.
+ */
+static int
+load(struct bsdb *db, const char *addr, struct bsdb_addr *a,
+    struct bsdb_entry *l, size_t extra, struct barena *ar)
+{
+	int rv = bsdb_load(db, addr, l, extra, ar);
+
+	*a = l->a;
+	return rv;
+}
 
 static int
-load_events(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
-    struct evlist *l, size_t extra, struct barena *ar)
+save(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
+    struct bsdb_entry *l)
 {
-	size_t n = a->hi - a->lo;
-
-	l->e = barena_alloc(ar, (n + extra) * sizeof l->e[0]);
-	l->seq = barena_alloc(ar, (n + extra) * sizeof l->seq[0]);
-	l->n = 0;
-	for (unsigned long s = a->lo; s < a->hi; s++) {
-		int rv = bsdb_event_get(db, addr, s, &l->e[l->n], ar);
-		if (rv < 0)
-			return -1;
-		if (rv == 0)	/* should not happen: tolerate a gap */
-			continue;
-		l->seq[l->n++] = s;
-	}
-	return 0;
+	l->a = *a;
+	return bsdb_save(db, addr, l);
 }
 
 static int
@@ -433,7 +429,7 @@ is_bounce(int cls)
  * of the newest such event, or -1.
  */
 static ssize_t
-barrier(const struct evlist *l)
+barrier(const struct bsdb_entry *l)
 {
 	for (size_t i = l->n; i-- > 0;)
 		if (l->e[i].cls > BEV_UNSUB)
@@ -452,7 +448,7 @@ in_window(const struct bpolicy *p, const struct bsdb_event *e, ssize_t i,
 
 /* Score and counted soft bounces within the window ending at ref. */
 static void
-window_stats(const struct bpolicy *p, const struct evlist *l, time_t ref,
+window_stats(const struct bpolicy *p, const struct bsdb_entry *l, time_t ref,
     long *score, long *softs)
 {
 	ssize_t bar = barrier(l);
@@ -481,7 +477,7 @@ utc_day(time_t t)
  * rewritten (*demoted says which).
  */
 static int
-count_flag(const struct bpolicy *p, const struct evlist *l,
+count_flag(const struct bpolicy *p, const struct bsdb_entry *l,
     const struct bsdb_event *e, ssize_t *demoted)
 {
 	*demoted = -1;
@@ -534,12 +530,10 @@ next_state(const struct bpolicy *p, int base, const struct bsdb_event *e,
 	return score > 0 ? BS_COUNTING : base;
 }
 
-/* Drop the oldest events beyond the limit, from the file and from l;
- * bounces dropped move the horizon, so that reading them again changes
- * nothing. */
-static int
-trim(struct bsdb *db, const char *addr, struct bsdb_addr *a,
-    struct evlist *l, unsigned long keep)
+/* Drop the oldest events beyond the limit; bounces dropped move the
+ * horizon, so that reading them again changes nothing. */
+static void
+trim(struct bsdb_addr *a, struct bsdb_entry *l, unsigned long keep)
 {
 	while (a->hi - a->lo > keep) {
 		if (l->n > 0 && l->seq[0] == a->lo) {
@@ -549,12 +543,10 @@ trim(struct bsdb *db, const char *addr, struct bsdb_addr *a,
 			l->n--;
 			memmove(l->e, l->e + 1, l->n * sizeof l->e[0]);
 			memmove(l->seq, l->seq + 1, l->n * sizeof l->seq[0]);
+			memmove(l->dirty, l->dirty + 1, l->n);
 		}
-		if (bsdb_event_del(db, addr, a->lo) < 0)
-			return -1;
 		a->lo++;
 	}
-	return 0;
 }
 
 static void
@@ -572,24 +564,21 @@ fill_transition(struct btransition *t, const char *addr, time_t date,
 }
 
 /* Append event e as number a->hi and update the counts. */
-static int
-add_event(struct bsdb *db, const char *addr, struct bsdb_addr *a,
-    struct evlist *l, const struct bsdb_event *e)
+static void
+add_event(struct bsdb_addr *a, struct bsdb_entry *l,
+    const struct bsdb_event *e)
 {
-	if (bsdb_event_put(db, addr, a->hi, e) < 0)
-		return -1;
 	l->e[l->n] = *e;
+	l->dirty[l->n] = 1;
 	l->seq[l->n++] = a->hi;
 	a->hi++;
 	a->nevents++;
-	return 0;
 }
 
 /* Add a manual or policy event that sets the state. */
-static int
-own_event(const struct bpolicy *p, struct bsdb *db, const char *addr,
-    struct bsdb_addr *a, struct evlist *l, int cls, int state,
-    const char *note, time_t now)
+static void
+own_event(const struct bpolicy *p, const char *addr, struct bsdb_addr *a,
+    struct bsdb_entry *l, int cls, int state, const char *note, time_t now)
 {
 	struct bsdb_event e;
 
@@ -600,10 +589,9 @@ own_event(const struct bpolicy *p, struct bsdb *db, const char *addr,
 	e.source = "";
 	e.note = note ? note : "";
 	e.key = bpolicy_key("", addr, "");
-	if (add_event(db, addr, a, l, &e) < 0)
-		return -1;
+	add_event(a, l, &e);
 	a->state = state;
-	return trim(db, addr, a, l, (unsigned long)p->keep);
+	trim(a, l, (unsigned long)p->keep);
 }
 
 int
@@ -612,19 +600,17 @@ bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
 {
 	struct bsdb_addr a;
 	struct bsdb_event e;
-	struct evlist l;
+	struct bsdb_entry l;
 	const char *rule;
 	ssize_t demoted;
 	long score, softs;
 	time_t ref;
 	int found, old, before;
 
-	if ((found = bsdb_get(db, in->addr, &a)) < 0)
+	if ((found = load(db, in->addr, &a, &l, 2, ar)) < 0)
 		return -1;
 	if (found && a.horizon != 0 && in->date <= a.horizon)
 		return BAPPLY_KNOWN;
-	if (load_events(db, in->addr, &a, &l, 2, ar) < 0)
-		return -1;
 	for (size_t i = 0; i < l.n; i++)
 		if (l.e[i].key == in->key && l.e[i].cls <= BEV_UNSUB)
 			return BAPPLY_KNOWN;
@@ -635,9 +621,8 @@ bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
 	if (a.state == BS_UNREACHABLE && p->recover > 0 && found &&
 	    in->date - a.last >= p->recover) {
 		time_t when = a.last + p->recover;
-		if (own_event(p, db, in->addr, &a, &l, BEV_POLICY, BS_SEND,
-		    "recovered: no bounces for the quiet period", when) < 0)
-			return -1;
+		own_event(p, in->addr, &a, &l, BEV_POLICY, BS_SEND,
+		    "recovered: no bounces for the quiet period", when);
 		a.since = when;
 	}
 	before = a.state;
@@ -657,9 +642,7 @@ bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
 	e.flag = count_flag(p, &l, &e, &demoted);
 	if (demoted >= 0) {
 		l.e[demoted].flag = BEVF_SAMEDAY;
-		if (bsdb_event_put(db, in->addr, l.seq[demoted],
-		    &l.e[demoted]) < 0)
-			return -1;
+		l.dirty[demoted] = 1;
 	}
 
 	/* The score looks back from the newest event the address has. */
@@ -674,8 +657,7 @@ bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
 		e.flag = BEVF_NONE;	/* older than the window or judged */
 	e.state = next_state(p, a.state, &e, score, softs);
 
-	if (add_event(db, in->addr, &a, &l, &e) < 0)
-		return -1;
+	add_event(&a, &l, &e);
 	switch (e.cls) {
 	case BEV_HARD: a.nhard++; break;
 	case BEV_SOFT: a.nsoft++; break;
@@ -696,8 +678,8 @@ bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
 	a.state = e.state;
 	if (a.state != before || !found)
 		a.since = e.date;
-	if (trim(db, in->addr, &a, &l, (unsigned long)p->keep) < 0 ||
-	    bsdb_put(db, in->addr, &a) < 0)
+	trim(&a, &l, (unsigned long)p->keep);
+	if (save(db, in->addr, &a, &l) < 0)
 		return -1;
 	if (a.state == old)
 		return BAPPLY_SAME;
@@ -712,20 +694,18 @@ bpolicy_set(const struct bpolicy *p, struct bsdb *db, const char *addr,
     struct barena *ar)
 {
 	struct bsdb_addr a;
-	struct evlist l;
+	struct bsdb_entry l;
 	long softs;
 	int old;
 
-	if (bsdb_get(db, addr, &a) < 0 ||
-	    load_events(db, addr, &a, &l, 1, ar) < 0)
+	if (load(db, addr, &a, &l, 1, ar) < 0)
 		return -1;
 	old = a.state;
-	if (own_event(p, db, addr, &a, &l, BEV_MANUAL, state, note, now) < 0)
-		return -1;
+	own_event(p, addr, &a, &l, BEV_MANUAL, state, note, now);
 	window_stats(p, &l, now > a.last ? now : a.last, &a.score, &softs);
 	if (old != state)
 		a.since = now;
-	if (bsdb_put(db, addr, &a) < 0)
+	if (save(db, addr, &a, &l) < 0)
 		return -1;
 	if (old == state)
 		return BAPPLY_SAME;
@@ -738,28 +718,24 @@ bpolicy_reset(const struct bpolicy *p, struct bsdb *db, const char *addr,
     const char *note, time_t now, struct btransition *t, struct barena *ar)
 {
 	struct bsdb_addr a;
-	struct evlist l;
+	struct bsdb_entry l;
 	int old;
 
-	if (bsdb_get(db, addr, &a) < 0 ||
-	    load_events(db, addr, &a, &l, 1, ar) < 0)
+	if (load(db, addr, &a, &l, 1, ar) < 0)
 		return -1;
 	/* Forget the events, but remember that they were seen. */
 	for (size_t i = 0; i < l.n; i++)
 		if (l.e[i].cls <= BEV_UNSUB && l.e[i].date > a.horizon)
 			a.horizon = l.e[i].date;
-	for (; a.lo < a.hi; a.lo++)
-		if (bsdb_event_del(db, addr, a.lo) < 0)
-			return -1;
+	a.lo = a.hi;
 	l.n = 0;
 	old = a.state;
 	a.score = 0;
-	if (own_event(p, db, addr, &a, &l, BEV_MANUAL, BS_SEND,
-	    note && *note ? note : "reset", now) < 0)
-		return -1;
+	own_event(p, addr, &a, &l, BEV_MANUAL, BS_SEND,
+	    note && *note ? note : "reset", now);
 	if (old != BS_SEND)
 		a.since = now;
-	if (bsdb_put(db, addr, &a) < 0)
+	if (save(db, addr, &a, &l) < 0)
 		return -1;
 	if (old == BS_SEND)
 		return BAPPLY_SAME;
@@ -773,7 +749,7 @@ bpolicy_reset(const struct bpolicy *p, struct bsdb *db, const char *addr,
  * the newest events that all left the address in its state.
  */
 static ssize_t
-keep_entry(const struct bsdb_addr *a, const struct evlist *l)
+keep_entry(const struct bsdb_addr *a, const struct bsdb_entry *l)
 {
 	ssize_t i;
 
@@ -789,17 +765,15 @@ bpolicy_expire(const struct bpolicy *p, struct bsdb *db, const char *addr,
     time_t now, struct btransition *t, struct barena *ar)
 {
 	struct bsdb_addr a;
-	struct evlist l;
+	struct bsdb_entry l;
 	long score, softs;
 	ssize_t keepi;
 	size_t i = 0;
 	int found, old;
 	const char *why = NULL;
 
-	if ((found = bsdb_get(db, addr, &a)) <= 0)
+	if ((found = load(db, addr, &a, &l, 1, ar)) <= 0)
 		return found < 0 ? -1 : BAPPLY_SAME;
-	if (load_events(db, addr, &a, &l, 1, ar) < 0)
-		return -1;
 
 	/* First what changes: the score only looks at the window, so it
 	 * is the same before and after the old events go. */
@@ -821,23 +795,23 @@ bpolicy_expire(const struct bpolicy *p, struct bsdb *db, const char *addr,
 			break;
 		if (o->cls <= BEV_UNSUB && o->date > a.horizon)
 			a.horizon = o->date;
-		if (bsdb_event_del(db, addr, a.lo) < 0)
-			return -1;
 		a.lo++;
 	}
 	memmove(l.e, l.e + i, (l.n - i) * sizeof l.e[0]);
 	memmove(l.seq, l.seq + i, (l.n - i) * sizeof l.seq[0]);
+	memmove(l.dirty, l.dirty + i, l.n - i);
 	l.n -= i;
 
 	if (why != NULL) {
-		if (own_event(p, db, addr, &a, &l, BEV_POLICY, BS_SEND, why,
-		    now) < 0)
-			return -1;
+		own_event(p, addr, &a, &l, BEV_POLICY, BS_SEND, why, now);
 		a.since = now;
 		window_stats(p, &l, now, &score, &softs);
 	}
+	/* Nothing to write when nothing changed. */
+	if (why == NULL && i == 0 && score == a.score)
+		return BAPPLY_SAME;
 	a.score = score;
-	if (bsdb_put(db, addr, &a) < 0)
+	if (save(db, addr, &a, &l) < 0)
 		return -1;
 	if (why == NULL)
 		return BAPPLY_SAME;

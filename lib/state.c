@@ -1,14 +1,24 @@
 /*
  * state.c - the state file: one TDB file with a format header, one
- * summary per address, the address's recent events, and the sent-mail
+ * entry per address, events that do not fit in it, and the sent-mail
  * log.  bounce-state(5) describes the keys and values.
  *
- * Values are text: "1" (the value format), then TAB-separated fields
- * escaped as in records.  Summaries are padded with spaces to a fixed
- * size so that TDB always rewrites them in place; events and sent-log
- * entries never change size once written.  Growing values would leave
- * a trail of small holes on TDB's free list, and allocating from a long
- * list of holes that do not fit gets slower with every one.
+ * Values are text: the value format, then TAB-separated fields escaped
+ * as in records.  An address's entry holds its summary and its newest
+ * events, one per line, so that a bounce costs one lookup and one write
+ * of one record, in place for a known address, instead of a lookup per
+ * kept event and writes of the summary and of a new event record.
+ * Inside a transaction TDB copies every 4 KiB page a write touches and
+ * writes it twice at the commit (the old contents for crash recovery,
+ * then the new); the page of a known address's entry is the one page
+ * such a bounce must touch.
+ *
+ * An entry is padded with spaces to a size fixed when it is created,
+ * with room for one more event, so that TDB rewrites it in place; when
+ * the events outgrow it, the oldest move out into event records, which
+ * never change size once written.  Growing values would leave a trail
+ * of small holes on TDB's free list, and allocating from a long list of
+ * holes that do not fit gets slower with every one.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -33,8 +43,9 @@
 #define ADDR_PREFIX	"addr:"
 #define EVENT_PREFIX	"event:"
 #define SENT_PREFIX	"sent:"
-#define SUMMARY_SIZE	192	/* summaries are padded to this */
-#define VALUE_ALIGN	64	/* other values to a multiple of this */
+#define VALUE_ALIGN	64	/* values are padded to a multiple of this */
+#define EVENT_GUESS	128	/* room for an event when none is known */
+#define ENTRY_SLACK	32	/* and for longer state names and numbers */
 #define MAXFIELDS	20
 
 struct bsdb {
@@ -43,9 +54,13 @@ struct bsdb {
 	int rdwr;
 	int intrans;
 	int recovered;		/* TDB rolled back an interrupted commit */
+	int format;		/* of the file: 0 (empty), 1 or BSDB_FORMAT */
 	struct bbuf key, val;	/* scratch for keys and values */
+	struct bbuf sum, lines;	/* scratch for an entry's parts */
+	size_t *ends, nends;	/* where each event line ends in lines */
 	char *split;		/* scratch copy of a value to split */
 	size_t splitcap;
+	struct barena ar;	/* scratch for the old calls */
 	char err[512];
 };
 
@@ -310,15 +325,23 @@ split(char *s, char **f, int max)
 	int n = 0;
 
 	for (;;) {
-		char *tab = strchr(s, '\t');
-		if (tab != NULL)
-			*tab = '\0';
-		if (n == max || brec_unescape(s) < 0)
+		char *p = s;
+		int esc = 0, last;
+
+		/* One pass finds the TAB and whether anything needs
+		 * unescaping: most fields are plain. */
+		for (; *p != '\t' && *p != '\0'; p++)
+			esc |= *p == '\\';
+		last = *p == '\0';
+		*p = '\0';
+		if (n == max)
+			return -1;
+		if ((esc || strcmp(s, "-") == 0) && brec_unescape(s) < 0)
 			return -1;
 		f[n++] = s;
-		if (tab == NULL)
+		if (last)
 			return n;
-		s = tab + 1;
+		s = p + 1;
 	}
 }
 
@@ -416,9 +439,11 @@ enc_event(struct bbuf *b, const struct bsdb_event *e)
 	add_field(b, e->reason);
 	add_field(b, e->source);
 	add_field(b, e->note);
-	snprintf(key, sizeof key, "%016llx", e->key);
+	for (int i = 0; i < 16; i++)
+		key[i] = "0123456789abcdef"[e->key >> (60 - 4 * i) & 0xf];
+	key[16] = '\0';
 	bbuf_addc(b, '\t');
-	bbuf_adds(b, key);
+	bbuf_add(b, key, 16);
 }
 
 #define EVENT_FIELDS 12
@@ -647,10 +672,13 @@ header_ok(struct bsdb *db, TDB_DATA v)
 		    "program's (%d)", n, BSDB_FORMAT);
 		return -1;
 	}
-	if (n != BSDB_FORMAT) {
+	if (n < 1) {
 		seterr(db, "not a bounce state file (unknown format)");
 		return -1;
 	}
+	/* Format 2 reads the values of format 1 as they are; a writer
+	 * changes the header in its first transaction (bsdb_begin()). */
+	db->format = n;
 	return 0;
 }
 
@@ -699,6 +727,8 @@ check_header(struct bsdb *db)
 		} else if (rv == 0 && tdb_store(db->tdb, strdatum(HEADER_KEY),
 		    strdatum(want), TDB_INSERT) != 0)
 			rv = tdberr(db, "writing");
+		else if (rv == 0)
+			db->format = BSDB_FORMAT;
 	}
 	if (rv < 0) {
 		tdb_transaction_cancel(db->tdb);
@@ -806,6 +836,10 @@ bsdb_close(struct bsdb *db)
 	}
 	bbuf_free(&db->key);
 	bbuf_free(&db->val);
+	bbuf_free(&db->sum);
+	bbuf_free(&db->lines);
+	barena_free(&db->ar);
+	free(db->ends);
 	free(db->split);
 	free(db->path);
 	free(db);
@@ -823,6 +857,27 @@ on_alarm(int sig)
 	timed_out = 1;
 }
 
+/* The first transaction on a file of format 1 makes it format 2: its
+ * values are valid as they are, but older programs must not read the
+ * entries that this one writes. */
+static int
+upgrade(struct bsdb *db)
+{
+	char want[64];
+
+	if (db->format != 1)
+		return 0;
+	snprintf(want, sizeof want, "%s %d", HEADER_NAME, BSDB_FORMAT);
+	if (tdb_store(db->tdb, strdatum(HEADER_KEY), strdatum(want),
+	    TDB_REPLACE) != 0) {
+		tdberr(db, "writing");
+		tdb_transaction_cancel(db->tdb);
+		db->intrans = 0;
+		return -1;
+	}
+	return 0;
+}
+
 int
 bsdb_begin(struct bsdb *db, unsigned secs)
 {
@@ -836,7 +891,7 @@ bsdb_begin(struct bsdb *db, unsigned secs)
 		if (tdb_transaction_start(db->tdb) != 0)
 			return tdberr(db, "locking");
 		db->intrans = 1;
-		return 0;
+		return upgrade(db);
 	}
 	/* SIGALRM interrupts the lock wait; TDB then sees the flag. */
 	memset(&sa, 0, sizeof sa);
@@ -859,7 +914,7 @@ bsdb_begin(struct bsdb *db, unsigned secs)
 		return tdberr(db, "locking");
 	}
 	db->intrans = 1;
-	return 0;
+	return upgrade(db);
 }
 
 int
@@ -870,6 +925,8 @@ bsdb_commit(struct bsdb *db)
 	db->intrans = 0;
 	if (tdb_transaction_commit(db->tdb) != 0)
 		return tdberr(db, "writing");
+	if (db->format == 1)
+		db->format = BSDB_FORMAT;
 	return 0;
 }
 
@@ -907,56 +964,87 @@ newval(struct bsdb *db)
 	return &db->val;
 }
 
+static int
+damaged(struct bsdb *db, TDB_DATA key)
+{
+	seterr(db, "damaged entry %.*s", (int)key.dsize, (char *)key.dptr);
+	return -1;
+}
+
+static int
+damaged_addr(struct bsdb *db, const char *addr)
+{
+	seterr(db, "damaged entry %s%s", ADDR_PREFIX, addr);
+	return -1;
+}
+
 /*
- * Fetch the value of key, strip its padding and split it into fields.
- * The fields live in db->split, or in ar when ar is not NULL.  Returns
- * the number of fields, 0 when there is no such key, -1 on error.
+ * The value of key without its padding, NUL-terminated, in ar, or in
+ * db->split when ar is NULL; *size (if not NULL) is its size in the
+ * file.  1, 0 when there is no such key, -1 on error.  (Not with
+ * tdb_parse_record(), which reports a damaged hash chain as a missing
+ * key.)
  */
 static int
-fetch(struct bsdb *db, TDB_DATA key, char **f, int nf, struct barena *ar)
+get_value(struct bsdb *db, TDB_DATA key, struct barena *ar, char **s,
+    size_t *size)
 {
-	TDB_DATA v;
-	char *s;
-	int n;
+	TDB_DATA v = tdb_fetch(db->tdb, key);
+	size_t n;
 
-	v = tdb_fetch(db->tdb, key);
 	if (v.dptr == NULL) {
 		if (tdb_error(db->tdb) == TDB_ERR_NOEXIST)
 			return 0;
 		return tdberr(db, "reading");
 	}
-	while (v.dsize > 0 && v.dptr[v.dsize - 1] == ' ')
-		v.dsize--;
+	if (size != NULL)
+		*size = v.dsize;
+	for (n = v.dsize; n > 0 && v.dptr[n - 1] == ' '; n--)
+		;
 	if (ar != NULL)
-		s = barena_strndup(ar, (char *)v.dptr, v.dsize);
+		*s = barena_strndup(ar, (char *)v.dptr, n);
 	else {
-		if (v.dsize + 1 > db->splitcap) {
-			db->splitcap = v.dsize + 64;
+		if (n + 1 > db->splitcap) {
+			db->splitcap = n + 256;
 			db->split = b_realloc(db->split, db->splitcap);
 		}
-		s = db->split;
-		memcpy(s, v.dptr, v.dsize);
-		s[v.dsize] = '\0';
+		*s = db->split;
+		memcpy(*s, v.dptr, n);
+		(*s)[n] = '\0';
 	}
 	free(v.dptr);
 	/* A NUL inside would cut the value short: that is damage too. */
-	if (strlen(s) != v.dsize || strncmp(s, "1\t", 2) != 0 ||
-	    (n = split(s + 2, f, nf)) != nf) {
-		seterr(db, "damaged entry %.*s", (int)key.dsize,
-		    (char *)key.dptr);
-		return -1;
-	}
-	return n;
+	if (strlen(*s) != n)
+		return damaged(db, key);
+	return 1;
+}
+
+/*
+ * Fetch a value of format 1 and split it into nf fields, which live in
+ * db->split, or in ar when ar is not NULL.  Returns nf, 0 when there is
+ * no such key, -1 on error.
+ */
+static int
+fetch(struct bsdb *db, TDB_DATA key, char **f, int nf, struct barena *ar)
+{
+	char *s;
+	int rv;
+
+	if ((rv = get_value(db, key, ar, &s, NULL)) <= 0)
+		return rv;
+	if (strncmp(s, "1\t", 2) != 0 || split(s + 2, f, nf) != nf)
+		return damaged(db, key);
+	return nf;
 }
 
 static int
-store(struct bsdb *db, TDB_DATA key, struct bbuf *v)
+store(struct bsdb *db, TDB_DATA key, struct bbuf *v, int flag)
 {
 	if (!db->intrans) {
 		seterr(db, "write outside a transaction");
 		return -1;
 	}
-	if (tdb_store(db->tdb, key, datum(v->s, v->len), TDB_REPLACE) != 0)
+	if (tdb_store(db->tdb, key, datum(v->s, v->len), flag) != 0)
 		return tdberr(db, "writing");
 	return 0;
 }
@@ -974,26 +1062,289 @@ delete(struct bsdb *db, TDB_DATA key)
 	return 0;
 }
 
+/* ---- event records: the events that do not fit in their entry ---- */
+
 static int
-damaged(struct bsdb *db, TDB_DATA key)
+record_get(struct bsdb *db, const char *addr, unsigned long seq,
+    struct bsdb_event *e, struct barena *ar)
 {
-	seterr(db, "damaged entry %.*s", (int)key.dsize, (char *)key.dptr);
-	return -1;
+	TDB_DATA k = mkkey(db, EVENT_PREFIX, addr, seq, 1);
+	char *f[EVENT_FIELDS];
+	int n;
+
+	if ((n = fetch(db, k, f, EVENT_FIELDS, ar)) <= 0)
+		return n;
+	if (dec_event(f, e) < 0)
+		return damaged(db, k);
+	return 1;
+}
+
+static int
+record_put(struct bsdb *db, const char *addr, unsigned long seq,
+    const struct bsdb_event *e)
+{
+	struct bbuf *v = newval(db);
+
+	enc_event(v, e);
+	pad(v, (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
+	return store(db, mkkey(db, EVENT_PREFIX, addr, seq, 1), v,
+	    TDB_REPLACE);
+}
+
+static int
+record_del(struct bsdb *db, const char *addr, unsigned long seq)
+{
+	return delete(db, mkkey(db, EVENT_PREFIX, addr, seq, 1));
+}
+
+/* ---- entries: an address's summary and newest events ---- */
+
+/*
+ * Split the summary line at the start of s (a value without padding) in
+ * place: the summary into *a, the first number of the events kept in
+ * the entry into *inl, and *rest to the event lines (NULL when none).
+ * A summary of format 1 has no event lines: its events are all event
+ * records.  0, or -1 when it is damaged.
+ */
+static int
+dec_summary(char *s, struct bsdb_addr *a, unsigned long *inl, char **rest)
+{
+	char *f[ADDR_FIELDS + 1], *nl;
+
+	*rest = NULL;
+	if (strncmp(s, "1\t", 2) == 0) {
+		if (strchr(s, '\n') != NULL ||
+		    split(s + 2, f, ADDR_FIELDS) != ADDR_FIELDS ||
+		    dec_addr(f, a) < 0)
+			return -1;
+		*inl = a->hi;
+		return 0;
+	}
+	if (strncmp(s, "2\t", 2) != 0)
+		return -1;
+	if ((nl = strchr(s, '\n')) != NULL) {
+		*nl = '\0';
+		*rest = nl + 1;
+	}
+	if (split(s + 2, f, ADDR_FIELDS + 1) != ADDR_FIELDS + 1 ||
+	    dec_addr(f, a) < 0 || get_ulong(f[ADDR_FIELDS], inl) < 0 ||
+	    *inl < a->lo || *inl > a->hi)
+		return -1;
+	return 0;
+}
+
+/*
+ * Decode the event lines of an entry, in place, into e[] and seq[] from
+ * index *n on (room for them was made).  Their numbers rise, from inl
+ * to below a->hi.  0, or -1 when they are damaged.
+ */
+static int
+dec_lines(char *s, const struct bsdb_addr *a, unsigned long inl,
+    struct bsdb_event *e, unsigned long *seq, size_t *n)
+{
+	char *f[EVENT_FIELDS + 1], *nl;
+	unsigned long next = inl, sq;
+
+	while (s != NULL) {
+		if ((nl = strchr(s, '\n')) != NULL)
+			*nl = '\0';
+		if (split(s, f, EVENT_FIELDS + 1) != EVENT_FIELDS + 1 ||
+		    get_ulong(f[0], &sq) < 0 || sq < next || sq >= a->hi ||
+		    dec_event(f + 1, &e[*n]) < 0)
+			return -1;
+		seq[(*n)++] = sq;
+		next = sq + 1;
+		s = nl != NULL ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+/* How many lines s holds (none when it is NULL). */
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	while (s != NULL) {
+		n++;
+		if ((s = strchr(s, '\n')) != NULL)
+			s++;
+	}
+	return n;
+}
+
+/*
+ * Read the entry of addr into x, with room for extra more events; with
+ * records, the events that are event records too, else only those in
+ * the entry.  Strings live in ar.  1, 0 when the address is not known
+ * (x then holds a new address), -1 on error.
+ */
+static int
+load_entry(struct bsdb *db, const char *addr, struct bsdb_entry *x,
+    size_t extra, int records, struct barena *ar)
+{
+	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
+	char *s, *rest;
+	size_t size, room;
+	int rv;
+
+	memset(x, 0, sizeof *x);
+	x->a.state = BS_SEND;
+	x->a.lo = x->a.hi = x->lo0 = x->inl = 1;
+	if ((rv = get_value(db, k, ar, &s, &size)) < 0)
+		return -1;
+	if (rv > 0 && dec_summary(s, &x->a, &x->inl, &rest) < 0)
+		return damaged(db, k);
+	room = extra + (rv > 0 ? count_lines(rest) : 0);
+	if (records && rv > 0)
+		room += x->inl - x->a.lo;
+	x->e = barena_alloc(ar, (room ? room : 1) * sizeof x->e[0]);
+	x->seq = barena_alloc(ar, (room ? room : 1) * sizeof x->seq[0]);
+	x->dirty = barena_alloc(ar, room ? room : 1);
+	memset(x->dirty, 0, room ? room : 1);
+	if (rv == 0)
+		return 0;
+	x->found = 1;
+	x->cap = size;
+	x->lo0 = x->a.lo;
+	for (unsigned long sq = x->a.lo; records && sq < x->inl; sq++) {
+		int r = record_get(db, addr, sq, &x->e[x->n], ar);
+		if (r < 0)
+			return -1;
+		if (r == 0)	/* should not happen: tolerate a gap */
+			continue;
+		x->seq[x->n++] = sq;
+	}
+	if (dec_lines(rest, &x->a, x->inl, x->e, x->seq, &x->n) < 0)
+		return damaged_addr(db, addr);
+	return 1;
+}
+
+/* The summary line of an entry into b. */
+static void
+enc_summary(struct bbuf *b, const struct bsdb_addr *a, unsigned long inl)
+{
+	bbuf_reset(b);
+	bbuf_adds(b, "2\t");
+	enc_addr(b, a);
+	bbuf_addc(b, '\t');
+	add_num(b, inl);
+}
+
+/*
+ * Write the entry of addr: its summary, and the events e[0..n-1]
+ * (numbers seq[], rising, from inl on) as lines.  cap is the size of
+ * the entry in the file, 0 for a new one.  When the lines do not fit,
+ * the oldest become event records; when the summary alone does not fit
+ * either, the entry grows.  A new entry gets room for one more event.
+ * The final inl and size go to *inlp and *capp.
+ */
+static int
+write_entry(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
+    unsigned long inl, const struct bsdb_event *e,
+    const unsigned long *seq, size_t n, size_t cap, unsigned long *inlp,
+    size_t *capp)
+{
+	size_t first = 0, longest = 0, len, start;
+	int isnew = cap == 0;
+
+	if (n > db->nends) {
+		db->nends = n + 16;
+		db->ends = b_realloc(db->ends, db->nends * sizeof db->ends[0]);
+	}
+	bbuf_reset(&db->lines);
+	for (size_t i = 0; i < n; i++) {
+		size_t before = db->lines.len;
+		bbuf_addc(&db->lines, '\n');
+		add_num(&db->lines, seq[i]);
+		bbuf_addc(&db->lines, '\t');
+		enc_event(&db->lines, &e[i]);
+		db->ends[i] = db->lines.len;
+		if (db->lines.len - before > longest)
+			longest = db->lines.len - before;
+	}
+	if (n == 0)
+		longest = EVENT_GUESS;
+	for (;;) {
+		enc_summary(&db->sum, a, inl);
+		start = first > 0 ? db->ends[first - 1] : 0;
+		len = db->sum.len + db->lines.len - start;
+		if (cap == 0 || len <= cap || first == n)
+			break;
+		inl = seq[first++] + 1;	/* the oldest moves out */
+	}
+	for (size_t i = 0; i < first; i++)
+		if (record_put(db, addr, seq[i], &e[i]) < 0)
+			return -1;
+	if (isnew)
+		cap = (len + longest + ENTRY_SLACK + VALUE_ALIGN - 1) /
+		    VALUE_ALIGN * VALUE_ALIGN;
+	else if (len > cap)
+		cap = (len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN;
+	bbuf_reset(&db->val);
+	bbuf_add(&db->val, db->sum.s, db->sum.len);
+	if (db->lines.len > start)
+		bbuf_add(&db->val, db->lines.s + start, db->lines.len - start);
+	pad(&db->val, cap);
+	if (inlp != NULL)
+		*inlp = inl;
+	if (capp != NULL)
+		*capp = cap;
+	return store(db, mkkey(db, ADDR_PREFIX, addr, 0, 0), &db->val,
+	    isnew ? TDB_INSERT : TDB_REPLACE);
+}
+
+/* ---- the calls on addresses and events ---- */
+
+int
+bsdb_load(struct bsdb *db, const char *addr, struct bsdb_entry *x,
+    size_t extra, struct barena *ar)
+{
+	return load_entry(db, addr, x, extra, 1, ar);
+}
+
+int
+bsdb_save(struct bsdb *db, const char *addr, struct bsdb_entry *x)
+{
+	unsigned long lo = x->a.lo, from;
+	size_t i;
+
+	/* The event records of the events dropped go. */
+	for (unsigned long sq = x->lo0; sq < lo && sq < x->inl; sq++)
+		if (record_del(db, addr, sq) < 0)
+			return -1;
+	/* Changed events that are event records stay there; the others
+	 * are lines of the entry. */
+	from = x->inl > lo ? x->inl : lo;
+	if (from > x->a.hi)
+		from = x->a.hi;
+	for (i = 0; i < x->n && x->seq[i] < from; i++)
+		if (x->dirty[i] && x->seq[i] >= lo &&
+		    record_put(db, addr, x->seq[i], &x->e[i]) < 0)
+			return -1;
+	if (write_entry(db, addr, &x->a, from, x->e + i, x->seq + i,
+	    x->n - i, x->found ? x->cap : 0, &x->inl, &x->cap) < 0)
+		return -1;
+	x->found = 1;
+	x->lo0 = lo;
+	memset(x->dirty, 0, x->n);
+	return 0;
 }
 
 int
 bsdb_get(struct bsdb *db, const char *addr, struct bsdb_addr *a)
 {
 	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
-	char *f[ADDR_FIELDS];
-	int n;
+	unsigned long inl;
+	char *s, *rest;
+	int rv;
 
 	memset(a, 0, sizeof *a);
 	a->state = BS_SEND;
 	a->lo = a->hi = 1;
-	if ((n = fetch(db, k, f, ADDR_FIELDS, NULL)) <= 0)
-		return n;
-	if (dec_addr(f, a) < 0)
+	if ((rv = get_value(db, k, NULL, &s, NULL)) <= 0)
+		return rv;
+	if (dec_summary(s, a, &inl, &rest) < 0)
 		return damaged(db, k);
 	return 1;
 }
@@ -1012,7 +1363,8 @@ parse_state(TDB_DATA k, TDB_DATA v, void *arg)
 
 	(void)k;
 	sp->state = -1;
-	if (v.dsize < 3 || v.dptr[0] != '1' || v.dptr[1] != '\t')
+	if (v.dsize < 3 || (v.dptr[0] != '1' && v.dptr[0] != '2') ||
+	    v.dptr[1] != '\t')
 		return 0;
 	for (i = 0; i + 2 < v.dsize && i < sizeof name - 1; i++) {
 		if (v.dptr[i + 2] == '\t')
@@ -1040,47 +1392,119 @@ bsdb_state(struct bsdb *db, const char *addr)
 	return sp.state;
 }
 
+/* The calls below change one part of an entry: they read it, change
+ * it and write it again. */
+
 int
 bsdb_put(struct bsdb *db, const char *addr, const struct bsdb_addr *a)
 {
-	struct bbuf *v = newval(db);
+	struct bsdb_entry x;
+	unsigned long from;
+	size_t j = 0;
+	int rv;
 
-	enc_addr(v, a);
-	pad(v, v->len <= SUMMARY_SIZE ? SUMMARY_SIZE :
-	    (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
-	return store(db, mkkey(db, ADDR_PREFIX, addr, 0, 0), v);
+	barena_reset(&db->ar);
+	if ((rv = load_entry(db, addr, &x, 0, 0, &db->ar)) < 0)
+		return -1;
+	if (rv == 0)
+		x.inl = a->lo;	/* a new entry: its events go in it */
+	from = x.inl < a->lo ? a->lo : x.inl > a->hi ? a->hi : x.inl;
+	for (size_t i = 0; i < x.n; i++)
+		if (x.seq[i] >= from && x.seq[i] < a->hi) {
+			x.e[j] = x.e[i];
+			x.seq[j++] = x.seq[i];
+		}
+	return write_entry(db, addr, a, from, x.e, x.seq, j, x.cap, NULL,
+	    NULL);
 }
 
 int
 bsdb_event_get(struct bsdb *db, const char *addr, unsigned long seq,
     struct bsdb_event *e, struct barena *ar)
 {
-	TDB_DATA k = mkkey(db, EVENT_PREFIX, addr, seq, 1);
-	char *f[EVENT_FIELDS];
-	int n;
+	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
+	struct bsdb_addr a;
+	unsigned long inl;
+	char *s, *rest, *f[EVENT_FIELDS + 1], *nl;
+	int rv;
 
-	if ((n = fetch(db, k, f, EVENT_FIELDS, ar)) <= 0)
-		return n;
-	if (dec_event(f, e) < 0)
+	if ((rv = get_value(db, k, NULL, &s, NULL)) < 0)
+		return -1;
+	if (rv == 0)
+		return record_get(db, addr, seq, e, ar);
+	if (dec_summary(s, &a, &inl, &rest) < 0)
 		return damaged(db, k);
-	return 1;
+	if (seq < inl)
+		return record_get(db, addr, seq, e, ar);
+	for (; rest != NULL; rest = nl != NULL ? nl + 1 : NULL) {
+		unsigned long sq;
+		char *end;
+		if ((nl = strchr(rest, '\n')) != NULL)
+			*nl = '\0';
+		if (*rest < '0' || *rest > '9')
+			return damaged_addr(db, addr);
+		sq = strtoul(rest, &end, 10);
+		if (*end != '\t')
+			return damaged_addr(db, addr);
+		if (sq != seq)
+			continue;
+		if (split(rest, f, EVENT_FIELDS + 1) != EVENT_FIELDS + 1 ||
+		    dec_event(f + 1, e) < 0)
+			return damaged_addr(db, addr);
+		e->source = barena_strdup(ar, e->source);
+		e->note = barena_strdup(ar, e->note);
+		return 1;
+	}
+	return 0;
 }
 
 int
 bsdb_event_put(struct bsdb *db, const char *addr, unsigned long seq,
     const struct bsdb_event *e)
 {
-	struct bbuf *v = newval(db);
+	struct bsdb_entry x;
+	size_t i;
+	int rv;
 
-	enc_event(v, e);
-	pad(v, (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
-	return store(db, mkkey(db, EVENT_PREFIX, addr, seq, 1), v);
+	barena_reset(&db->ar);
+	if ((rv = load_entry(db, addr, &x, 1, 0, &db->ar)) < 0)
+		return -1;
+	if (rv == 0 || seq < x.inl || seq >= x.a.hi)
+		return record_put(db, addr, seq, e);
+	for (i = 0; i < x.n && x.seq[i] < seq; i++)
+		;
+	if (i == x.n || x.seq[i] != seq) {
+		memmove(x.e + i + 1, x.e + i, (x.n - i) * sizeof x.e[0]);
+		memmove(x.seq + i + 1, x.seq + i, (x.n - i) * sizeof x.seq[0]);
+		x.n++;
+	}
+	x.e[i] = *e;
+	x.seq[i] = seq;
+	return write_entry(db, addr, &x.a, x.inl, x.e, x.seq, x.n, x.cap,
+	    NULL, NULL);
 }
 
 int
 bsdb_event_del(struct bsdb *db, const char *addr, unsigned long seq)
 {
-	return delete(db, mkkey(db, EVENT_PREFIX, addr, seq, 1));
+	struct bsdb_entry x;
+	size_t i;
+	int rv;
+
+	barena_reset(&db->ar);
+	if ((rv = load_entry(db, addr, &x, 0, 0, &db->ar)) < 0)
+		return -1;
+	if (rv == 0 || seq < x.inl)
+		return record_del(db, addr, seq);
+	for (i = 0; i < x.n && x.seq[i] != seq; i++)
+		;
+	if (i == x.n)
+		return 0;
+	x.n--;
+	memmove(x.e + i, x.e + i + 1, (x.n - i) * sizeof x.e[0]);
+	memmove(x.seq + i, x.seq + i + 1, (x.n - i) * sizeof x.seq[0]);
+	return write_entry(db, addr, &x.a, x.inl, x.e, x.seq, x.n, x.cap,
+	    NULL, NULL);
 }
 
 int
@@ -1107,7 +1531,7 @@ bsdb_sent_put(struct bsdb *db, const char *id, const char *addr,
 
 	enc_sent(v, addr, date);
 	pad(v, (v->len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN);
-	return store(db, mkkey(db, SENT_PREFIX, id, 0, 0), v);
+	return store(db, mkkey(db, SENT_PREFIX, id, 0, 0), v, TDB_REPLACE);
 }
 
 int
@@ -1148,6 +1572,7 @@ struct walk {
 	void *arg;
 	int rv;
 	struct barena ar;
+	struct bsdb_entry x;	/* the events in an entry */
 };
 
 static int
@@ -1156,15 +1581,17 @@ startswith(TDB_DATA k, const char *p, size_t n)
 	return k.dsize >= n && memcmp(k.dptr, p, n) == 0;
 }
 
-/* Decode one entry of the file into it; 1 to skip it, -1 if damaged. */
+/* Decode one entry of the file into it (and the events in an address's
+ * entry into w->x); 1 to skip it, -1 if damaged. */
 static int
 decode_entry(struct walk *w, TDB_DATA k, TDB_DATA v, struct bsdb_item *it)
 {
-	char *f[MAXFIELDS], *s, *key;
-	size_t vl = v.dsize;
-	int nf, want;
+	char *f[MAXFIELDS], *s, *key, *rest;
+	size_t vl = v.dsize, n;
+	int want;
 
 	memset(it, 0, sizeof *it);
+	w->x.n = 0;
 	if (startswith(k, ADDR_PREFIX, sizeof ADDR_PREFIX - 1)) {
 		it->type = BSDB_ADDR;
 		want = ADDR_FIELDS;
@@ -1194,19 +1621,24 @@ decode_entry(struct walk *w, TDB_DATA k, TDB_DATA v, struct bsdb_item *it)
 	while (vl > 0 && v.dptr[vl - 1] == ' ')
 		vl--;
 	s = barena_strndup(&w->ar, (char *)v.dptr, vl);
-	if (strlen(s) != vl || strncmp(s, "1\t", 2) != 0 ||
-	    (nf = split(s + 2, f, MAXFIELDS)) != want)
+	if (strlen(s) != vl)
 		return -1;
-	switch (it->type) {
-	case BSDB_ADDR:
-		return dec_addr(f, &it->a);
-	case BSDB_EVENT:
-		return dec_event(f, &it->e);
-	default:
-		it->addr = f[0];
-		return *f[0] == '\0' || b_isoparse(f[1], &it->date) < 0 ?
-		    -1 : 0;
+	if (it->type == BSDB_ADDR) {
+		if (dec_summary(s, &it->a, &w->x.inl, &rest) < 0)
+			return -1;
+		n = count_lines(rest);
+		w->x.e = barena_alloc(&w->ar, (n ? n : 1) * sizeof w->x.e[0]);
+		w->x.seq = barena_alloc(&w->ar, (n ? n : 1) *
+		    sizeof w->x.seq[0]);
+		return dec_lines(rest, &it->a, w->x.inl, w->x.e, w->x.seq,
+		    &w->x.n);
 	}
+	if (strncmp(s, "1\t", 2) != 0 || split(s + 2, f, MAXFIELDS) != want)
+		return -1;
+	if (it->type == BSDB_EVENT)
+		return dec_event(f, &it->e);
+	it->addr = f[0];
+	return *f[0] == '\0' || b_isoparse(f[1], &it->date) < 0 ? -1 : 0;
 }
 
 static int
@@ -1227,15 +1659,27 @@ walk_fn(struct tdb_context *tdb, TDB_DATA k, TDB_DATA v, void *arg)
 	}
 	if ((w->rv = w->fn(w->arg, &it)) != 0)
 		return 1;
+	/* The events in an address's entry follow it. */
+	it.type = BSDB_EVENT;
+	for (size_t i = 0; i < w->x.n; i++) {
+		it.seq = w->x.seq[i];
+		it.e = w->x.e[i];
+		if ((w->rv = w->fn(w->arg, &it)) != 0)
+			return 1;
+	}
 	return 0;
 }
 
 int
 bsdb_walk(struct bsdb *db, bsdb_walk_fn fn, void *arg)
 {
-	struct walk w = { db, fn, arg, 0, { 0 } };
+	struct walk w;
 	int n;
 
+	memset(&w, 0, sizeof w);
+	w.db = db;
+	w.fn = fn;
+	w.arg = arg;
 	db->err[0] = '\0';
 	n = tdb_traverse_read(db->tdb, walk_fn, &w);
 	barena_free(&w.ar);

@@ -43,12 +43,43 @@ is "-d wins over BOUNCE_DB" "$?" 1
 
 "$BIN/bscore" -d s.tdb one.tsv >/dev/null
 tdbdump s.tdb >dump
-ok "tdbdump: the format header" grep -q '^data(14) = "bounce-state 1"$' dump
+ok "tdbdump: the format header" grep -q '^data(14) = "bounce-state 2"$' dump
 ok "tdbdump: the address key" grep -q '^key(19) = "addr:anna@f.example"$' dump
-ok "tdbdump: a readable summary" grep -q '^data(192) = "1\\09invalid\\0950\\092024-03-01T10:00:00Z' dump
-ok "tdbdump: the event" grep -q '^key(22) = "event:anna@f.example:1"$' dump
+ok "tdbdump: a readable summary" grep -q '^data([0-9]*) = "2\\09invalid\\0950\\092024-03-01T10:00:00Z' dump
+ok "tdbdump: the event, a line of the address's entry" \
+    grep -q '\\0A1\\092024-03-01T10:00:00Z\\09hard\\0950\\09counted\\09invalid\\09' dump
+is "tdbdump: no event record for it" "$(grep -c '"event:' dump)" 0
 is "tdbtool: the file checks out" "$(tdbtool s.tdb check)" \
-    "Database integrity is OK and has 3 records."
+    "Database integrity is OK and has 2 records."
+
+# ---- a file of format 1 ----
+
+# Format 1 kept every event in an event record of its own and padded
+# summaries to 192 bytes: read as it is, made format 2 by a writer.
+restore() {	# restore KEY VALUE PADDED-SIZE: one entry for tdbrestore
+	while [ "${#2}" -lt "$3" ]; do set -- "$1" "$2 " "$3"; done
+	printf '{\nkey(%d) = "%s"\ndata(%d) = "%s"\n}\n' "${#1}" "$1" "${#2}" \
+	    "$(printf '%s' "$2" | sed 's/\t/\\09/g')"
+}
+{
+	restore bounce:format "bounce-state 1" 14
+	restore addr:olga@f.example "$(printf '1\tinvalid\t50\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t1\t1\t1\t0\t0\t0\t5.1.1\tuserunknown\t-\t1\t2')" 192
+	restore event:olga@f.example:1 "$(printf '1\t2024-03-01T10:00:00Z\thard\t50\tcounted\tinvalid\tstatus\t5.1.1\t550\tuserunknown\tm1\t-\t0123456789abcdef')" 128
+} | tdbrestore v1.tdb
+"$BIN/bstate" -d v1.tdb check olga@f.example
+is "format 1: read" "$?" 1
+is "format 1: its event" "$("$BIN/bstate" -d v1.tdb export | grep -c '^event	olga@f.example	1	2024-03-01T10:00:00Z	hard')" 1
+is "format 1: readers leave it as it is" "$(tdbdump v1.tdb | grep -c 'bounce-state 1')" 1
+printf 'm2\t2024-03-02T10:00:00Z\tolga@f.example\tfailed\t4.2.2\t452\tmx\t-\tdsn\tdiag\tsoft\tmailboxfull\n' |
+    "$BIN/bscore" -d v1.tdb >out
+is "format 1: bscore applies a bounce" "$? $(cat out)" "0 "
+is "format 1: a writer makes it format 2" "$(tdbdump v1.tdb | grep -c 'bounce-state 2')" 1
+is "format 1: both events" "$("$BIN/bstate" -d v1.tdb export | cut -f1-5 | sed -n '3,$p')" \
+    "$(printf 'event\tolga@f.example\t1\t2024-03-01T10:00:00Z\thard\nevent\tolga@f.example\t2\t2024-03-02T10:00:00Z\tsoft')"
+is "format 1: the summary" "$("$BIN/bstate" -d v1.tdb export | sed -n 2p | cut -f3,8,11,18)" \
+    "$(printf 'invalid\t2\t1\t3')"
+is "format 1: the file checks out" "$(tdbtool v1.tdb check)" \
+    "Database integrity is OK and has 4 records."
 
 # ---- not state files ----
 
@@ -61,7 +92,7 @@ fails "a TDB of someone else's" "$T/foreign.tdb" "not a bounce state file"
 is "a foreign TDB is left alone" "$(tdbdump foreign.tdb | grep -c key)" 1
 
 printf '{\nkey(13) = "bounce:format"\ndata(14) = "bounce-state 7"\n}\n' | tdbrestore newer.tdb
-fails "a newer format" "$T/newer.tdb" "state file format 7 is newer than this program's (1)"
+fails "a newer format" "$T/newer.tdb" "state file format 7 is newer than this program's (2)"
 printf '{\nkey(13) = "bounce:format"\ndata(9) = "something"\n}\n' | tdbrestore other.tdb
 fails "another header" "$T/other.tdb" "not a bounce state file"
 
@@ -77,7 +108,7 @@ printf '' | tdbrestore blank.tdb
 "$BIN/bstate" -d blank.tdb check anna@f.example
 is "an empty TDB reads as an empty state" "$?" 0
 "$BIN/bscore" -d blank.tdb one.tsv >/dev/null
-is "an empty TDB gets the header" "$(tdbdump blank.tdb | grep -c 'bounce-state 1')" 1
+is "an empty TDB gets the header" "$(tdbdump blank.tdb | grep -c 'bounce-state 2')" 1
 
 # ---- damaged files ----
 
@@ -98,16 +129,31 @@ rec again u1@f.example | "$BIN/bscore" -d bad1.tdb >/dev/null 2>err
 is "a damaged summary: bscore exits 2" "$? $(cat err)" \
     "2 bscore: bad1.tdb: damaged entry addr:u1@f.example"
 
+# An event in the address's entry, and one that moved out of it into
+# an event record.
 cp d.tdb bad2.tdb
-tdbtool bad2.tdb store event:u3@f.example:1 "$(printf '1\tnot\tan\tevent')" >/dev/null
+sum=$("$BIN/bstate" -d bad2.tdb get u3@f.example | sed -n '1s/^addr\tu3@f\.example\t//p')
+tdbtool bad2.tdb store addr:u3@f.example "$(printf '2\t%s\t1\n1\tnot\tan\tevent' "$sum")" >/dev/null
+"$BIN/bstate" -d bad2.tdb check u3@f.example
+is "a damaged event in an entry: the state still answers" "$?" 1
 "$BIN/bstate" -d bad2.tdb why u3@f.example >/dev/null 2>err
-is "a damaged event: why exits 2 naming it" "$? $(cat err)" \
-    "2 bstate: bad2.tdb: damaged entry event:u3@f.example:1"
+is "a damaged event in an entry: why exits 2 naming the entry" "$? $(cat err)" \
+    "2 bstate: bad2.tdb: damaged entry addr:u3@f.example"
+for i in 1 2 3 4 5 6; do rec "many-$i" w@f.example; done | "$BIN/bscore" -d bad2.tdb >/dev/null
+is "six events: the oldest are event records" \
+    "$(tdbdump bad2.tdb | grep -c '^key([0-9]*) = "event:w@f.example:[0-9]*"$')" 4
+tdbtool bad2.tdb store event:w@f.example:1 "$(printf '1\tnot\tan\tevent')" >/dev/null
+"$BIN/bstate" -d bad2.tdb why w@f.example >/dev/null 2>err
+is "a damaged event record: why exits 2 naming it" "$? $(cat err)" \
+    "2 bstate: bad2.tdb: damaged entry event:w@f.example:1"
 
 # Overwrite the record header in front of a key: TDB's own check fails.
+# The file may also hold an old copy of the record, kept for crash
+# recovery: damage every copy.
 cp d.tdb bad3.tdb
-off=$(grep -boa 'addr:u5@f.example' bad3.tdb | sed -n '1s/:.*//p')
-printf 'XXXXXXXXXXXXXXXXXXXXXXXX' | dd of=bad3.tdb bs=1 seek=$((off - 24)) conv=notrunc 2>/dev/null
+for off in $(grep -boa 'addr:u5@f.example' bad3.tdb | sed 's/:.*//'); do
+	printf 'XXXXXXXXXXXXXXXXXXXXXXXX' | dd of=bad3.tdb bs=1 seek=$((off - 24)) conv=notrunc 2>/dev/null
+done
 "$BIN/bstate" -d bad3.tdb export >/dev/null 2>err
 rc=$?
 is "a damaged record header: export exits 2" "$rc" 2
