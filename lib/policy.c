@@ -366,6 +366,17 @@ bpolicy_points(const struct bpolicy *p, int cls, const char *status,
 		if (names[k] == NULL || *names[k] == '\0')
 			continue;
 		if ((r = find_rule(p, k, names[k])) != NULL) {
+			struct bpolicy_rule *rr;
+			/* Hard evidence (the classifier says the address
+			 * itself is dead) is worth at least what its reason
+			 * is: "550 5.7.1 ... Recipient address rejected" is
+			 * an unknown user, whatever 5.7.1 scores alone. */
+			if (cls == BEV_HARD && k < R_REASON && reason != NULL &&
+			    (rr = find_rule(p, R_REASON, reason)) != NULL &&
+			    rr->points > r->points) {
+				*rule = kind_names[R_REASON];
+				return rr->points;
+			}
 			*rule = kind_names[k];
 			return r->points;
 		}

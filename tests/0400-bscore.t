@@ -29,6 +29,14 @@ moves() { awk -F '\t' '{ printf "%s %s>%s\n", $2, $3, $4 }'; }
 
 # ---- transitions ----
 
+# Hard evidence is worth what its reason is: a refusal of the address
+# under a policy code (5.7.1 alone scores 10) still makes it invalid,
+# while a soft 5.7.1 scores its 10.
+rec h1 2024-02-01T10:00:00Z hx@t.example hard userunknown 5.7.1 550 | score >out
+is "hard 5.7.1 userunknown: invalid at once" "$(moves <out)" "hx@t.example send>invalid"
+rec s1 2024-02-01T10:00:00Z sx@t.example soft blocked 5.7.1 550 | score >out
+is "soft 5.7.1 blocked: counting with its 10 points" "$(st sx@t.example)" "counting 10"
+
 full a@t.example 2024-01-01 | score >out
 is "send -> counting: a soft bounce below the limits" \
     "$(moves <out)" "a@t.example send>counting"

@@ -185,7 +185,7 @@ fi
 
 # ---- the other steps, when they have benchmarks -----------------------------
 
-for b in bench-classify.sh bench-state.sh; do
+for b in bench-classify.sh bench-state.sh bench-fetch.sh; do
 	if [ -f "$TOP/tests/$b" ]; then
 		echo "== $b"
 		BENCHDIR=$W BENCH_MBOX=$W/100.mbox sh "$TOP/tests/$b" "$BIN" ||
