@@ -52,6 +52,8 @@ struct run {
 	int cr;			/* the last chunk ended in a CR */
 	int spool_errno;	/* why the spool failed, 0 if it did not */
 	struct bbuf out;	/* a chunk with CRLF turned into LF */
+	char **queue;		/* spooled paths waiting for the sync */
+	size_t nqueue;
 	struct bremote_opts ro;
 };
 
@@ -102,6 +104,27 @@ emit(struct run *R, const char *path)
 	}
 	R->fetched++;
 	return 0;
+}
+
+/*
+ * A batch from a server is made durable with one sync of new/ at its
+ * end (one per message would cost a disk flush each); its paths are
+ * printed then.  Returns 0 or an exit status.
+ */
+static int
+flush_queue(struct run *R)
+{
+	int rv = 0;
+
+	if (R->nqueue > 0 && bspool_sync(R->sp) < 0)
+		rv = spool_fail(R, errno);
+	for (size_t i = 0; i < R->nqueue; i++) {
+		if (rv == 0 && emit(R, R->queue[i]) < 0)
+			rv = XS_USAGE;
+		free(R->queue[i]);
+	}
+	R->nqueue = 0;
+	return rv;
 }
 
 static void
@@ -309,7 +332,8 @@ fetch_one(struct run *R, struct bremote *r, const struct bremote_msg *m)
 	}
 	if (bspool_commit(R->sp, &path) < 0)
 		return spool_fail(R, errno);
-	return emit(R, path) < 0 ? XS_USAGE : 0;
+	R->queue[R->nqueue++] = b_strdup(path);
+	return 0;
 }
 
 static int
@@ -372,6 +396,8 @@ fetch_remote(struct run *R, struct bremote *r)
 	if (R->limit > 0 && todo > (size_t)(R->limit - R->fetched))
 		todo = (size_t)(R->limit - R->fetched);
 	del = b_malloc(BATCH * sizeof *del);
+	R->queue = b_malloc(BATCH * sizeof *R->queue);
+	bspool_defer(R->sp, 1);
 	for (size_t i = 0; i < n && done < todo; i++) {
 		if (known[i])
 			continue;
@@ -385,18 +411,25 @@ fetch_remote(struct run *R, struct bremote *r)
 			known[i] = 1;
 			del[ndel++] = &v[i];
 		}
-		if (ndel < BATCH && done < todo)
+		if (ndel < BATCH && done < todo && R->nqueue < BATCH)
 			continue;
-		/* Spooled; now remembered; only then deleted. */
-		if ((rv = save_state(R, r, gen, v, n, known)) != 0)
+		/* Spooled and durable; now remembered; only then deleted. */
+		if ((rv = flush_queue(R)) != 0 ||
+		    (rv = save_state(R, r, gen, v, n, known)) != 0)
 			break;
 		if (R->del && ndel > 0 && (rv = delete_batch(R, r, del, ndel)))
 			break;
 		ndel = 0;
 	}
-	/* Whatever was spooled before a failure is remembered. */
-	if (rv != 0 && ndel > 0)
+	/* Whatever was spooled before a failure is made durable and
+	 * remembered. */
+	if (R->nqueue > 0 && flush_queue(R) == 0 && ndel > 0)
 		save_state(R, r, gen, v, n, known);
+	else if (rv != 0 && ndel > 0 && R->spool_errno == 0)
+		save_state(R, r, gen, v, n, known);
+	bspool_defer(R->sp, 0);
+	free(R->queue);
+	R->queue = NULL;
 	progress_end(R, key, done, todo);
 out:
 	free(del);

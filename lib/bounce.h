@@ -293,6 +293,12 @@ int bspool_tidy(struct bspool *s);
 int bspool_begin(struct bspool *s);
 int bspool_write(struct bspool *s, const void *p, size_t n);
 int bspool_commit(struct bspool *s, const char **path);
+/* With defer on, bspool_commit() leaves the sync of new/ (which makes the
+ * renames durable) to bspool_sync(), so that a batch needs one; nothing
+ * may be deleted at the source, nor a path printed, before it.  Both
+ * return 0, or -1 with errno set. */
+void bspool_defer(struct bspool *s, int on);
+int bspool_sync(struct bspool *s);
 void bspool_abort(struct bspool *s);
 
 /* The fetched-state: one string value per key (a source).  load reads

@@ -37,6 +37,8 @@ struct bspool {
 	int lockfd;
 	char host[256];		/* hostname, made safe for file names */
 	unsigned long count;	/* deliveries by this process */
+	int defer;		/* new/ is synced by bspool_sync() */
+	int pending;		/* renames into new/ not yet synced */
 	/* the message being written */
 	FILE *fp;
 	struct bbuf tmp, path;
@@ -300,6 +302,23 @@ bspool_write(struct bspool *s, const void *p, size_t n)
 	return 0;
 }
 
+void
+bspool_defer(struct bspool *s, int on)
+{
+	s->defer = on;
+}
+
+int
+bspool_sync(struct bspool *s)
+{
+	if (!s->pending)
+		return 0;
+	if (fsync(s->newfd) < 0)
+		return -1;
+	s->pending = 0;
+	return 0;
+}
+
 int
 bspool_commit(struct bspool *s, const char **path)
 {
@@ -324,7 +343,9 @@ bspool_commit(struct bspool *s, const char **path)
 		e = errno;
 		goto fail;
 	}
-	if (fsync(s->newfd) < 0)
+	if (s->defer)
+		s->pending = 1;
+	else if (fsync(s->newfd) < 0)
 		return -1;	/* in new/ but maybe not durable: say so */
 	if (path != NULL)
 		*path = s->path.s;
