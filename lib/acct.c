@@ -65,15 +65,35 @@ csv_split(struct barena *a, const char *s, size_t n, char **f)
 	return nf;
 }
 
+/*
+ * A header line: names only (letters, digits, '_', '-'), separated by
+ * commas, among them "type" and "rcpt" or "orcpt", in any order.
+ */
 int
 bacct_is_header(const char *line, size_t n)
 {
-	const char *e = line + n;
+	int type = 0, rcpt = 0;
+	size_t i = 0;
 
-	if (n < 10 || strncasecmp(line, "type,", 5) != 0)
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (n < 10)
 		return 0;
-	return b_memcasemem(line, (size_t)(e - line), ",rcpt") != NULL ||
-	    b_memcasemem(line, (size_t)(e - line), ",orcpt") != NULL;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && (isalnum((unsigned char)line[j]) ||
+		    line[j] == '_' || line[j] == '-'))
+			j++;
+		if (j == i || (j < n && line[j] != ','))
+			return 0;
+		if (j - i == 4 && strncasecmp(line + i, "type", 4) == 0)
+			type = 1;
+		if ((j - i == 4 && strncasecmp(line + i, "rcpt", 4) == 0) ||
+		    (j - i == 5 && strncasecmp(line + i, "orcpt", 5) == 0))
+			rcpt = 1;
+		i = j + 1;
+	}
+	return type && rcpt;
 }
 
 int

@@ -41,4 +41,20 @@ printf 'type,rcpt,dsnStatus,dsnDiag\nb,z@example.net,5.0.0,"smtp;550 line one\nl
 "$BIN/bparse" "$T/multi.csv" >"$T/multi"
 is "multi-line field: one record" "$(wc -l <"$T/multi")" 1
 is "multi-line field: joined diagnostic" "$(cut -f10 "$T/multi")" "550 line one\nline two"
+# Columns in another order and subset (record-fields as an operator may
+# set them): read by name.
+printf '%s\n' \
+    'jobId,dsnDiag,rcpt,bounceCat,dsnStatus,timeLogged,type,dsnMta' \
+    'job-5,"smtp;550 5.1.1 <z@example.net>: user unknown",Z@example.net,bad-mailbox,5.1.1 (bad destination mailbox address),2024-03-06 08:00:00+0000,b,mx.example.net (192.0.2.7)' \
+    >"$T/reordered.csv"
+"$BIN/bparse" "$T/reordered.csv" >"$T/re"
+is "reordered columns: read by name" "$(cut -f2-9 "$T/re")" \
+    "2024-03-06T08:00:00Z	z@example.net	failed	5.1.1	550	mx.example.net	job-5	pmta:bad-mailbox"
+# ... and that 5.1.1 ends muted.
+"$BIN/bparse" "$T/reordered.csv" | "$BIN/bclassify" |
+    "$BIN/bscore" -d "$T/state.tdb" >"$T/trans"
+is "reordered columns: the address is muted" "$(cut -f2,4 "$T/trans")" \
+    "z@example.net	invalid"
+"$BIN/bstate" -d "$T/state.tdb" check z@example.net
+is "reordered columns: check says muted" "$?" 1
 done_testing
