@@ -158,84 +158,68 @@ cmd_check(int argc, char **argv)
 	return muted;
 }
 
-static int
-filter_file(FILE *fp, const char *name, int want_muted, int *status)
+/* What the line loops of filter and sent carry along. */
+struct lines {
+	int muted;		/* filter: print the muted addresses */
+	long pending;		/* sent: writes not yet committed */
+	int status;		/* 1 once a line or file was bad */
+};
+
+static void
+on_file_error(void *arg, const char *what, const char *why)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-	int rv = 0;
+	struct lines *l = arg;
 
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		const char *a;
-		int st;
+	fprintf(stderr, "bstate: %s: %s\n", what, why);
+	l->status = 1;
+}
 
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (*b_trim(line) == '\0')
-			continue;
-		barena_reset(&g.ar);
-		if ((a = norm(line)) == NULL) {
-			fprintf(stderr, "bstate: %s:%ld: no mail address\n",
-			    name, lineno);
-			*status = 1;
-			continue;
-		}
-		if ((st = bsdb_state(g.db, a)) < 0) {
-			rv = db_error();
-			break;
-		}
-		if (bstate_muted(st) != want_muted)
-			continue;
-		if (fwrite(line, 1, (size_t)n, stdout) != (size_t)n ||
-		    putchar('\n') == EOF) {
-			rv = out_error();
-			break;
-		}
+static int
+filter_line(void *arg, char *line, size_t n, const char *name, long lineno)
+{
+	struct lines *l = arg;
+	const char *a;
+	int st;
+
+	(void)n;
+	if (*(line = b_trim(line)) == '\0')
+		return 0;
+	barena_reset(&g.ar);
+	if ((a = norm(line)) == NULL) {
+		fprintf(stderr, "bstate: %s:%ld: no mail address\n", name,
+		    lineno);
+		l->status = 1;
+		return 0;
 	}
-	if (rv == 0 && ferror(fp)) {
-		fprintf(stderr, "bstate: %s: %s\n", name, strerror(errno));
-		*status = 1;
-	}
-	free(line);
-	return rv;
+	if ((st = bsdb_state(g.db, a)) < 0)
+		return db_error();
+	if (bstate_muted(st) != l->muted)
+		return 0;
+	/* The line as given, but for blanks around it, so that "Name
+	 * <addr>" stays whole. */
+	if (fputs(line, stdout) == EOF || putchar('\n') == EOF)
+		return out_error();
+	return 0;
 }
 
 static int
 cmd_filter(int argc, char **argv)
 {
-	int ch, muted = 0, status = 0, rv = 0;
+	struct lines l = { 0 };
+	int ch, rv;
 
 	optind = 1;
 	while ((ch = getopt(argc, argv, "m")) != -1) {
 		if (ch != 'm')
 			return usage_error();
-		muted = 1;
+		l.muted = 1;
 	}
 	argc -= optind;
 	argv += optind;
 	if (open_db(BSDB_RDONLY) < 0)
 		return 2;
-	if (argc == 0)
-		rv = filter_file(stdin, "-", muted, &status);
-	for (int i = 0; i < argc && rv == 0; i++) {
-		FILE *fp = strcmp(argv[i], "-") == 0 ? stdin :
-		    fopen(argv[i], "r");
-		if (fp == NULL) {
-			fprintf(stderr, "bstate: %s: %s\n", argv[i],
-			    strerror(errno));
-			status = 1;
-			continue;
-		}
-		rv = filter_file(fp, argv[i], muted, &status);
-		if (fp != stdin)
-			fclose(fp);
-	}
-	return rv ? rv : status;
+	rv = b_lineloop(argc, argv, filter_line, on_file_error, &l);
+	return rv > 1 ? rv : l.status;
 }
 
 /* ---- get and why ---- */
@@ -551,97 +535,67 @@ cmd_set(int argc, char **argv, int reset)
 /* ---- the sent-mail log ---- */
 
 static int
-sent_file(FILE *fp, const char *name, long *pending, int *status)
+sent_line(void *arg, char *line, size_t n, const char *name, long lineno)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	long lineno = 0;
-	int rv = 0;
+	struct lines *l = arg;
+	char *f[4], *s = line, *id;
+	const char *addr;
+	time_t when = g.now;
+	int nf = 0, rv;
 
-	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1) {
-		char *f[4], *s = line, *id;
-		const char *addr;
-		time_t when = g.now;
-		int nf = 0;
-
-		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (*line == '\0' || *line == '#')
-			continue;
-		for (char *tab; nf < 4; s = tab + 1) {
-			f[nf++] = s;
-			if ((tab = strchr(s, '\t')) == NULL)
-				break;
-			*tab = '\0';
-		}
-		barena_reset(&g.ar);
-		id = b_trim(f[0]);
-		if (nf >= 2 && *id == '<' && id[strlen(id) - 1] == '>') {
-			id[strlen(id) - 1] = '\0';
-			id++;
-		}
-		if (nf < 2 || nf > 3 || *id == '\0') {
-			fprintf(stderr, "bstate: %s:%ld: expected id TAB "
-			    "address [TAB date]\n", name, lineno);
-			*status = 1;
-			continue;
-		}
-		if ((addr = norm(f[1])) == NULL ||
-		    (nf == 3 && parse_date(f[2], &when) < 0)) {
-			fprintf(stderr, "bstate: %s:%ld: %s\n", name, lineno,
-			    addr == NULL ? "no mail address" : "not a date");
-			*status = 1;
-			continue;
-		}
-		if (*pending == 0 && (rv = begin()) != 0)
+	(void)n;
+	if (*line == '\0' || *line == '#')
+		return 0;
+	for (char *tab; nf < 4; s = tab + 1) {
+		f[nf++] = s;
+		if ((tab = strchr(s, '\t')) == NULL)
 			break;
-		if (bsdb_sent_put(g.db, id, addr, when) < 0) {
-			rv = db_error();
-			break;
-		}
-		if (++*pending >= BATCH) {
-			*pending = 0;
-			rv = commit();
-		}
+		*tab = '\0';
 	}
-	if (rv == 0 && ferror(fp)) {
-		fprintf(stderr, "bstate: %s: %s\n", name, strerror(errno));
-		*status = 1;
+	barena_reset(&g.ar);
+	id = b_trim(f[0]);
+	if (nf >= 2 && *id == '<' && id[strlen(id) - 1] == '>') {
+		id[strlen(id) - 1] = '\0';
+		id++;
 	}
-	free(line);
-	return rv;
+	if (nf < 2 || nf > 3 || *id == '\0') {
+		fprintf(stderr, "bstate: %s:%ld: expected id TAB "
+		    "address [TAB date]\n", name, lineno);
+		l->status = 1;
+		return 0;
+	}
+	if ((addr = norm(f[1])) == NULL ||
+	    (nf == 3 && parse_date(f[2], &when) < 0)) {
+		fprintf(stderr, "bstate: %s:%ld: %s\n", name, lineno,
+		    addr == NULL ? "no mail address" : "not a date");
+		l->status = 1;
+		return 0;
+	}
+	if (l->pending == 0 && (rv = begin()) != 0)
+		return rv;
+	if (bsdb_sent_put(g.db, id, addr, when) < 0)
+		return db_error();
+	if (++l->pending >= BATCH) {
+		l->pending = 0;
+		return commit();
+	}
+	return 0;
 }
 
 static int
 cmd_sent(int argc, char **argv)
 {
-	long pending = 0;
-	int status = 0, rv = 0;
+	struct lines l = { 0 };
+	int rv;
 
 	if (open_db(BSDB_RDWR) < 0)
 		return 2;
-	if (argc == 1)
-		rv = sent_file(stdin, "-", &pending, &status);
-	for (int i = 1; i < argc && rv == 0; i++) {
-		FILE *fp = strcmp(argv[i], "-") == 0 ? stdin :
-		    fopen(argv[i], "r");
-		if (fp == NULL) {
-			fprintf(stderr, "bstate: %s: %s\n", argv[i],
-			    strerror(errno));
-			status = 1;
-			continue;
-		}
-		rv = sent_file(fp, argv[i], &pending, &status);
-		if (fp != stdin)
-			fclose(fp);
-	}
-	if (rv == 0 && pending > 0)
-		rv = commit();
-	return rv ? rv : status;
+	rv = b_lineloop(argc - 1, argv + 1, sent_line, on_file_error, &l);
+	if (rv > 1)
+		return rv;
+	if (l.pending > 0 && (rv = commit()) != 0)
+		return rv;
+	return l.status;
 }
 
 /* ---- expire ---- */

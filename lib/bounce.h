@@ -133,6 +133,14 @@ typedef int (*brec_fn)(void *arg, struct brec *r, const char *raw,
     const char *why, const char *file, long lineno);
 typedef void (*b_err_fn)(void *arg, const char *what, const char *why);
 int brec_loop(int argc, char **argv, brec_fn fn, b_err_fn err, void *arg);
+/* The line loop under it, for tools that read other lines (address
+ * lists): each line of the files in argv (stdin when argc is 0; "-" is
+ * stdin too), without its LF or CRLF, writable, with its file name and
+ * number.  Files that cannot be opened or read go to err and make the
+ * return value 1; a non-zero return from fn stops and is returned. */
+typedef int (*b_line_fn)(void *arg, char *line, size_t len,
+    const char *file, long lineno);
+int b_lineloop(int argc, char **argv, b_line_fn fn, b_err_fn err, void *arg);
 
 /* ---- message input (input.c) ----------------------------------------- */
 

@@ -302,69 +302,95 @@ brec_parse(char *line, struct brec *r, const char **why)
 }
 
 static int
-loop_file(FILE *fp, const char *name, brec_fn fn, void *arg)
+line_file(FILE *fp, const char *name, b_line_fn fn, void *arg)
 {
-	char *line = NULL, *copy = NULL;
-	size_t cap = 0, ccap = 0;
+	char *line = NULL;
+	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;
 	int rv = 0;
 
 	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1) {
-		struct brec r;
-		const char *why = NULL;
-
 		lineno++;
 		if (n > 0 && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		if ((size_t)n + 1 > ccap) {
-			ccap = (size_t)n + 1;
-			copy = b_realloc(copy, ccap);
-		}
-		memcpy(copy, line, (size_t)n + 1);
-		if (line[0] == '#')
-			rv = fn(arg, NULL, copy, NULL, name, lineno);
-		else if (brec_parse(line, &r, &why) < 0)
-			rv = fn(arg, NULL, copy, why, name, lineno);
-		else
-			rv = fn(arg, &r, copy, NULL, name, lineno);
+		rv = fn(arg, line, (size_t)n, name, lineno);
 	}
 	free(line);
-	free(copy);
 	return rv;
+}
+
+int
+b_lineloop(int argc, char **argv, b_line_fn fn, b_err_fn err, void *arg)
+{
+	int status = 0, rv = 0;
+
+	for (int i = 0; rv == 0 && i < (argc ? argc : 1); i++) {
+		const char *name = argc ? argv[i] : "-";
+		FILE *fp = stdin;
+
+		if (strcmp(name, "-") != 0 && (fp = fopen(name, "r")) == NULL) {
+			err(arg, name, strerror(errno));
+			status = 1;
+			continue;
+		}
+		rv = line_file(fp, name, fn, arg);
+		if (ferror(fp)) {
+			err(arg, name, strerror(errno));
+			status = 1;
+		}
+		if (fp != stdin)
+			fclose(fp);
+	}
+	return rv ? rv : status;
+}
+
+/* brec_loop's per-line step: the record, parsed from a copy so that the
+ * line as read reaches the callback too. */
+struct recloop {
+	brec_fn fn;
+	b_err_fn err;
+	void *arg;
+	char *copy;
+	size_t ccap;
+};
+
+static int
+rec_line(void *arg, char *line, size_t n, const char *name, long lineno)
+{
+	struct recloop *l = arg;
+	struct brec r;
+	const char *why = NULL;
+
+	if (n + 1 > l->ccap) {
+		l->ccap = n + 1;
+		l->copy = b_realloc(l->copy, l->ccap);
+	}
+	memcpy(l->copy, line, n + 1);
+	if (line[0] == '#')
+		return l->fn(l->arg, NULL, l->copy, NULL, name, lineno);
+	if (brec_parse(line, &r, &why) < 0)
+		return l->fn(l->arg, NULL, l->copy, why, name, lineno);
+	return l->fn(l->arg, &r, l->copy, NULL, name, lineno);
+}
+
+static void
+rec_err(void *arg, const char *what, const char *why)
+{
+	struct recloop *l = arg;
+
+	l->err(l->arg, what, why);
 }
 
 int
 brec_loop(int argc, char **argv, brec_fn fn, b_err_fn err, void *arg)
 {
-	int status = 0;
+	struct recloop l = { .fn = fn, .err = err, .arg = arg };
+	int rv;
 
-	if (argc == 0)
-		return loop_file(stdin, "-", fn, arg);
-	for (int i = 0; i < argc; i++) {
-		FILE *fp;
-		int rv;
-
-		if (strcmp(argv[i], "-") == 0) {
-			if ((rv = loop_file(stdin, "-", fn, arg)) != 0)
-				return rv;
-			continue;
-		}
-		if ((fp = fopen(argv[i], "r")) == NULL) {
-			err(arg, argv[i], strerror(errno));
-			status = 1;
-			continue;
-		}
-		rv = loop_file(fp, argv[i], fn, arg);
-		if (ferror(fp)) {
-			err(arg, argv[i], strerror(errno));
-			status = 1;
-		}
-		fclose(fp);
-		if (rv != 0)
-			return rv;
-	}
-	return status;
+	rv = b_lineloop(argc, argv, rec_line, rec_err, &l);
+	free(l.copy);
+	return rv;
 }
