@@ -56,7 +56,7 @@ baddr_norm(struct barena *a, const char *s)
 {
 	const char *p, *lt, *start, *end;
 	char *out, *w;
-	int quoted = 0, needq = 0, squote = 0;
+	int needq = 0, squote = 0;
 
 	if (s == NULL)
 		return NULL;
@@ -120,7 +120,6 @@ baddr_norm(struct barena *a, const char *s)
 		for (; q < end && *q != '"'; q++)
 			if (!atext((unsigned char)*q) || *q == '.')
 				needq = 1;
-		quoted = 1;
 		if (needq)
 			*w++ = '"';
 		for (q = start + 1; q < end && *q != '"'; q++)
@@ -132,7 +131,6 @@ baddr_norm(struct barena *a, const char *s)
 	for (p = start; p < end; p++)
 		*w++ = (char)tolower((unsigned char)*p);
 	*w = '\0';
-	(void)quoted;
 	if (!baddr_valid(out))
 		return NULL;
 	return out;

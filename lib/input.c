@@ -23,7 +23,6 @@ struct reader {
 	off_t base;		/* bytes of the input before buf */
 	off_t linestart;	/* input offset of the line rd_line read */
 	int eof, err;
-	int crmode;		/* 1: lone CR ends a line */
 	int lastcr;		/* previous byte was a CR (CRLF pairs) */
 };
 
@@ -253,7 +252,7 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 	r->fd = fd;
 	r->pos = r->end = 0;
 	r->base = r->linestart = 0;
-	r->eof = r->err = r->crmode = r->lastcr = 0;
+	r->eof = r->err = r->lastcr = 0;
 	bbuf_reset(&c->msg);
 	bbuf_reset(&c->env);
 	for (;;) {
