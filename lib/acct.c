@@ -161,8 +161,8 @@ host_only(struct barena *a, char *v)
 	return b_lower(barena_strndup(a, v, n));
 }
 
-static void
-count_type(struct bparse_acct *st, const char *type)
+void
+bacct_count(struct bparse_acct *st, const char *type, unsigned long n)
 {
 	int i;
 
@@ -178,7 +178,7 @@ count_type(struct bparse_acct *st, const char *type)
 			st->ntypes++;
 		}
 	}
-	st->types[i].count++;
+	st->types[i].count += n;
 }
 
 int
@@ -197,7 +197,7 @@ bp_acct(struct bctx *c, struct bparse_acct *st)
 	b_lower(type);
 	if (strcmp(type, "b") != 0 && strcmp(type, "rb") != 0 &&
 	    strcmp(type, "f") != 0) {
-		count_type(st, type);
+		bacct_count(st, type, 1);
 		return -1;
 	}
 	if ((r = bp_add(c, "pmta")) == NULL)

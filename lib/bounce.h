@@ -175,6 +175,22 @@ int bacct_is_record(const char *line, size_t n);
  * any input failed, or what fn returned when non-zero (which stops). */
 int bmsg_loop(int argc, char **argv, bmsg_fn fn, b_err_fn err, void *arg);
 
+/* The same loop in n worker processes when n > 1 and every argument is
+ * a path (not "-", not the path list on stdin): each reads all of the
+ * input and handles every n-th message; what fn writes to stdout comes
+ * out in the order of the input, as from one process.  save writes a
+ * worker's totals as text (no NUL or \001 bytes) when it ends; merge
+ * gets each worker's text back in this process.  Returns as bmsg_loop
+ * does, or BMSG_FATAL when a worker died (reported through err). */
+#define BMSG_FATAL 2
+struct bmsg_jobs {
+	int n;
+	void (*save)(void *arg, struct bbuf *out);
+	void (*merge)(void *arg, const char *text, size_t len);
+};
+int bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
+    bmsg_fn fn, b_err_fn err, void *arg);
+
 /* ---- addresses and codes (addr.c, status.c) -------------------------- */
 
 /* Normalise an address as found in a report ("rfc822; <Foo@Bar>",
@@ -236,6 +252,8 @@ struct bparse_acct {
 };
 /* The counts so far; the memory belongs to p. */
 const struct bparse_acct *bparse_acct_skipped(const struct bparse *p);
+/* Add n to the count of a type (to gather the counts of workers). */
+void bparse_acct_add(struct bparse *p, const char *type, unsigned long n);
 
 /* ---- classification (classify.c) ---- */
 

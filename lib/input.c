@@ -6,10 +6,13 @@
  * Line ends are normalised to LF while reading (CRLF and CR-only).
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,7 +109,61 @@ struct loopctx {
 	b_err_fn err;
 	void *arg;
 	struct bbuf msg, line, src, env;
+	/* In a worker (jobs > 1), every message and every failure is a
+	 * slot, and slot i is worker i % jobs's: the others only count it. */
+	int jobs, me;
+	unsigned long slot;
 };
+
+/* Is the next slot this process's to handle? */
+static int
+take_slot(struct loopctx *c)
+{
+	if (c->jobs <= 1)
+		return 1;
+	return c->slot++ % (unsigned long)c->jobs == (unsigned long)c->me;
+}
+
+/* Will the next slot be this process's?  (A message is one slot
+ * whatever becomes of it, so a worker need not keep the others.) */
+static int
+next_is_mine(const struct loopctx *c)
+{
+	return c->jobs <= 1 ||
+	    c->slot % (unsigned long)c->jobs == (unsigned long)c->me;
+}
+
+/* A worker ends each of its slots with a NUL on its output, which no
+ * record contains, so that the parent can put them back in order. */
+static int
+end_slot(struct loopctx *c)
+{
+	if (c->jobs <= 1)
+		return 0;
+	return putchar('\0') == EOF ? -1 : 0;
+}
+
+#define TOTALS	'\001'	/* begins a worker's last frame: its totals */
+#define FAILURE	'\002'	/* begins a frame "what", then a frame "why" */
+#define RECORDS	256	/* next_frame(): a frame of records went out */
+
+/* An input that cannot be read: one slot.  A worker hands the report to
+ * the parent, which prints it in its place among the others. */
+static void
+fail(struct loopctx *c, const char *what, const char *why, int *bad)
+{
+	if (!take_slot(c))
+		return;
+	*bad = 1;
+	if (c->jobs <= 1) {
+		c->err(c->arg, what, why);
+		return;
+	}
+	printf("%c%s", FAILURE, what);
+	putchar('\0');
+	fputs(why, stdout);
+	end_slot(c);
+}
 
 /*
  * Does the message start with a header field ("Name:")?  Every mail
@@ -131,23 +188,27 @@ static int
 deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 {
 	struct bmsg m = { .kind = BMSG_MAIL };
+	int rv;
 
 	if (c->msg.len > BMSG_MAX) {
-		c->err(c->arg, source, "message too large (over 64 MiB), skipped");
-		*bad = 1;
+		fail(c, source, "message too large (over 64 MiB), skipped",
+		    bad);
 		return 0;
 	}
 	if (!starts_with_header(c->msg.s, c->msg.len)) {
-		c->err(c->arg, source,
-		    "not a mail message (no header at the start)");
-		*bad = 1;
+		fail(c, source, "not a mail message (no header at the start)",
+		    bad);
 		return 0;
 	}
+	if (!take_slot(c))
+		return 0;
 	m.source = source;
 	m.data = c->msg.s ? c->msg.s : "";
 	m.len = c->msg.len;
 	m.envelope = env;
-	return c->fn(c->arg, &m);
+	if ((rv = c->fn(c->arg, &m)) != 0)
+		return rv;
+	return end_slot(c);
 }
 
 /* Is a double quote left open in s (an RFC 4180 field spanning lines)? */
@@ -168,16 +229,18 @@ deliver_acct(struct loopctx *c, const char *name, off_t off,
 {
 	struct bmsg m = { .kind = BMSG_ACCT };
 	char num[32];
+	int rv;
 
 	while (c->msg.len > 0 && c->msg.s[c->msg.len - 1] == '\n')
 		c->msg.s[--c->msg.len] = '\0';
 	if (c->msg.len == 0)
 		return 0;
 	if (c->msg.len > BMSG_MAX) {
-		c->err(c->arg, name, "accounting record too large, skipped");
-		*bad = 1;
+		fail(c, name, "accounting record too large, skipped", bad);
 		return 0;
 	}
+	if (!take_slot(c))
+		return 0;
 	bbuf_reset(&c->src);
 	bbuf_adds(&c->src, name);
 	snprintf(num, sizeof num, ":%lld", (long long)off);
@@ -186,7 +249,9 @@ deliver_acct(struct loopctx *c, const char *name, off_t off,
 	m.data = c->msg.s;
 	m.len = c->msg.len;
 	m.header = header;
-	return c->fn(c->arg, &m);
+	if ((rv = c->fn(c->arg, &m)) != 0)
+		return rv;
+	return end_slot(c);
 }
 
 /*
@@ -245,7 +310,7 @@ static int
 read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 {
 	struct reader *r = b_malloc(sizeof *r);
-	int mbox = -1, rv = 0;
+	int mbox = -1, rv = 0, mine = next_is_mine(c);
 	size_t nmsg = 0, lineno = 0;
 	off_t msgoff = 0;
 
@@ -256,9 +321,11 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 	bbuf_reset(&c->msg);
 	bbuf_reset(&c->env);
 	for (;;) {
-		/* Lines go straight into the message; past the size limit
-		 * they are only looked at, for the next separator. */
-		struct bbuf *into = c->msg.len <= BMSG_MAX ? &c->msg : &c->line;
+		/* Lines go straight into the message; past the size limit,
+		 * or in a worker whose message this is not, they are only
+		 * looked at, for the next separator. */
+		struct bbuf *into = c->msg.len <= BMSG_MAX &&
+		    (mine || lineno == 0) ? &c->msg : &c->line;
 		size_t start, len;
 		const char *l;
 
@@ -301,6 +368,7 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 					goto out;
 			}
 			nmsg++;
+			mine = next_is_mine(c);
 			msgoff = r->linestart;
 			bbuf_reset(&c->msg);
 			bbuf_reset(&c->env);
@@ -308,8 +376,7 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 		}
 	}
 	if (r->err) {
-		c->err(c->arg, name, strerror(r->err));
-		*bad = 1;
+		fail(c, name, strerror(r->err), bad);
 		goto out;
 	}
 	if (mbox == 1) {
@@ -319,10 +386,9 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 		snprintf(num, sizeof num, ":%lld", (long long)msgoff);
 		bbuf_adds(&c->src, num);
 		rv = deliver(c, c->src.s, c->env.s, bad);
-	} else if (c->msg.len == 0) {
-		c->err(c->arg, name, "empty file, not a mail message");
-		*bad = 1;
-	} else
+	} else if (c->msg.len == 0)
+		fail(c, name, "empty file, not a mail message", bad);
+	else
 		rv = deliver(c, name, NULL, bad);
 out:
 	free(r);
@@ -355,10 +421,8 @@ read_maildir_sub(struct loopctx *c, const char *dir, const char *sub,
 		bbuf_addc(&p, '/');
 	bbuf_adds(&p, sub);
 	if ((d = opendir(p.s)) == NULL) {
-		if (errno != ENOENT) {
-			c->err(c->arg, p.s, strerror(errno));
-			*bad = 1;
-		}
+		if (errno != ENOENT)
+			fail(c, p.s, strerror(errno), bad);
 		bbuf_free(&p);
 		return 0;
 	}
@@ -418,22 +482,20 @@ read_path(struct loopctx *c, const char *path, int *bad)
 
 	/* O_NONBLOCK so that a FIFO without a writer cannot hang us. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		c->err(c->arg, path, strerror(errno));
-		*bad = 1;
+		fail(c, path, strerror(errno), bad);
 		return 0;
 	}
 	if (fstat(fd, &st) < 0) {
-		c->err(c->arg, path, strerror(errno));
+		fail(c, path, strerror(errno), bad);
 		close(fd);
-		*bad = 1;
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		if (!is_maildir(path)) {
-			c->err(c->arg, path,
-			    "is a directory, not a Maildir (no cur/ or new/)");
-			*bad = 1;
+			fail(c, path,
+			    "is a directory, not a Maildir (no cur/ or new/)",
+			    bad);
 			return 0;
 		}
 		if ((rv = read_maildir_sub(c, path, "cur", bad)) != 0)
@@ -441,9 +503,8 @@ read_path(struct loopctx *c, const char *path, int *bad)
 		return read_maildir_sub(c, path, "new", bad);
 	}
 	if (!S_ISREG(st.st_mode)) {
-		c->err(c->arg, path, "not a regular file");
+		fail(c, path, "not a regular file", bad);
 		close(fd);
-		*bad = 1;
 		return 0;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -527,29 +588,293 @@ read_pathlist(struct loopctx *c, int *bad)
 	return rv;
 }
 
-int
-bmsg_loop(int argc, char **argv, bmsg_fn fn, b_err_fn err, void *arg)
+/* The loop over the arguments (or the path list on stdin), here. */
+static int
+run(struct loopctx *c, int argc, char **argv)
 {
-	struct loopctx c = { .fn = fn, .err = err, .arg = arg };
 	int bad = 0, rv = 0;
 
 	if (argc == 0) {
 		if (isatty(0)) {
-			err(arg, "stdin", "is a terminal; give files, or - "
-			    "for a message on stdin");
+			c->err(c->arg, "stdin", "is a terminal; give files, "
+			    "or - for a message on stdin");
 			return 1;
 		}
-		rv = read_pathlist(&c, &bad);
+		rv = read_pathlist(c, &bad);
 	}
 	for (int i = 0; rv == 0 && i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0)
-			rv = read_stream(&c, 0, "-", &bad);
+			rv = read_stream(c, 0, "-", &bad);
 		else
-			rv = read_path(&c, argv[i], &bad);
+			rv = read_path(c, argv[i], &bad);
 	}
+	return rv ? rv : bad;
+}
+
+/* ---- workers ---- */
+
+struct worker {
+	pid_t pid;
+	int fd;
+	int eof;
+	size_t pos, end;
+	char buf[65536];
+};
+
+/*
+ * Worker w's next frame, into t (without its NUL): TOTALS or FAILURE
+ * when it begins so, or FAILURE when whole is set (the second frame of
+ * a failure); else a frame of records, written to stdout once it is
+ * whole (RECORDS), so that a worker that dies never leaves half a
+ * record behind.  -1 when the worker's output ended (it died), -2 when
+ * stdout failed.
+ */
+static int
+next_frame(struct worker *w, struct bbuf *t, int whole)
+{
+	int kind = whole ? FAILURE : -1;
+	size_t from = t->len;
+
+	for (;;) {
+		if (w->pos == w->end) {
+			ssize_t n = -1;
+			if (!w->eof)
+				do
+					n = read(w->fd, w->buf, sizeof w->buf);
+				while (n < 0 && errno == EINTR);
+			if (n <= 0) {
+				w->eof = 1;
+				return -1;
+			}
+			w->pos = 0;
+			w->end = (size_t)n;
+		}
+		char *p = w->buf + w->pos;
+		size_t n = w->end - w->pos;
+		char *z = memchr(p, '\0', n);
+		size_t take = z != NULL ? (size_t)(z - p) : n;
+
+		if (kind < 0)
+			kind = take > 0 && (p[0] == TOTALS ||
+			    p[0] == FAILURE) ? p[0] : RECORDS;
+		bbuf_add(t, p, take);
+		w->pos += take;
+		if (z == NULL)
+			continue;
+		w->pos++;
+		if (kind == RECORDS) {
+			size_t len = t->len - from;
+			if (len > 0 && fwrite(t->s + from, 1, len, stdout) != len)
+				return -2;
+			t->len = from;
+		}
+		return kind;
+	}
+}
+
+/* A worker: the loop over every argument, handling its own slots; its
+ * records go to the pipe, then its totals.  Never returns. */
+static void
+work(struct loopctx *c, const struct bmsg_jobs *j, int fd, int argc,
+    char **argv)
+{
+	struct bbuf t = { 0 };
+	int rv;
+
+	if (dup2(fd, 1) < 0) {
+		c->err(c->arg, "worker", strerror(errno));
+		_exit(3);
+	}
+	close(fd);
+	/* Big writes; a worker that is ahead fills its pipe and waits. */
+	setvbuf(stdout, NULL, _IOFBF, 65536);
+	rv = run(c, argc, argv);
+	bbuf_addc(&t, TOTALS);
+	if (j->save != NULL)
+		j->save(c->arg, &t);
+	bbuf_addc(&t, '\0');
+	if (fwrite(t.s, 1, t.len, stdout) != t.len || fflush(stdout) == EOF)
+		_exit(3);
+	_exit(rv == 0 ? 0 : rv == 1 ? 1 : 3);
+}
+
+/* Wait for a worker to end; its status. */
+static int
+reap(struct worker *w)
+{
+	int st = 0;
+
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
+}
+
+/* Say how worker k ended, when it did not end well. */
+static void
+why_died(struct loopctx *c, int k, int st)
+{
+	char why[96];
+
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof why, "worker %d killed by signal %d; "
+		    "records are missing", k + 1, WTERMSIG(st));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) > 1)
+		snprintf(why, sizeof why, "worker %d failed (exit status %d); "
+		    "records are missing", k + 1, WEXITSTATUS(st));
+	else
+		snprintf(why, sizeof why, "worker %d stopped early; records "
+		    "are missing", k + 1);
+	c->err(c->arg, "workers", why);
+}
+
+/* Stop and reap workers 0..n-1 after a failure. */
+static void
+stop_workers(struct worker *w, int n)
+{
+	for (int k = 0; k < n; k++) {
+		close(w[k].fd);
+		if (w[k].pid > 0) {
+			kill(w[k].pid, SIGTERM);
+			reap(&w[k]);
+		}
+	}
+}
+
+/*
+ * The loop in j->n worker processes, each reading every input and
+ * handling every n-th slot, while this process copies their output to
+ * stdout slot by slot, in the order one process would have written it.
+ * Returns as run() does, or -2 when workers could not be started (the
+ * caller runs the loop itself).
+ */
+static int
+run_workers(struct loopctx *c, const struct bmsg_jobs *j, int argc,
+    char **argv)
+{
+	struct worker *w = b_malloc((size_t)j->n * sizeof *w);
+	struct bbuf t = { 0 };
+	int n = j->n, rv = 0, f, k, died;
+	unsigned long s;
+
+	memset(w, 0, (size_t)n * sizeof *w);
+	if (fflush(stdout) == EOF) {
+		free(w);
+		return -1;
+	}
+	for (k = 0; k < n; k++) {
+		int fds[2];
+		if (pipe(fds) < 0) {
+			stop_workers(w, k);
+			free(w);
+			return -2;
+		}
+		w[k].fd = fds[0];
+		if ((w[k].pid = fork()) < 0) {
+			close(fds[1]);
+			stop_workers(w, k + 1);
+			free(w);
+			return -2;
+		}
+		if (w[k].pid == 0) {
+			for (int i = 0; i <= k; i++)
+				close(w[i].fd);
+			c->jobs = n;
+			c->me = k;
+			work(c, j, fds[1], argc, argv);
+		}
+		close(fds[1]);
+	}
+	/* Slot s is worker s % n's.  The first worker to give its totals
+	 * where a slot was due has seen the last slot go by; the others'
+	 * totals come next. */
+	for (s = 0;; s++) {
+		struct worker *x = &w[s % (unsigned long)n];
+		if ((f = next_frame(x, &t, 0)) == FAILURE) {
+			/* "what" is in t after the FAILURE byte; "why"
+			 * follows. */
+			size_t why = t.len + 1;
+			bbuf_addc(&t, '\0');
+			if ((f = next_frame(x, &t, 1)) != FAILURE)
+				break;
+			c->err(c->arg, t.s + 1, t.s + why);
+			bbuf_reset(&t);
+		} else if (f != RECORDS)
+			break;
+	}
+	died = (int)(s % (unsigned long)n);
+	for (k = 0; f == TOTALS && k < n; k++)
+		if (k != died && (f = next_frame(&w[k], &t, 0)) != TOTALS)
+			died = k;
+	if (f == -2) {
+		int e = errno;
+		stop_workers(w, n);
+		free(w);
+		bbuf_free(&t);
+		errno = e;
+		return -1;
+	}
+	if (f != TOTALS) {
+		/* Worker died's output ended before its totals: the
+		 * others are stopped, and only its end is told. */
+		int st = reap(&w[died]);
+		w[died].pid = -1;
+		stop_workers(w, n);
+		why_died(c, died, st);
+		free(w);
+		bbuf_free(&t);
+		return BMSG_FATAL;
+	}
+	for (k = 0; k < n; k++) {
+		int st;
+		close(w[k].fd);
+		st = reap(&w[k]);
+		if (WIFEXITED(st) && WEXITSTATUS(st) <= 1) {
+			if (WEXITSTATUS(st) == 1 && rv == 0)
+				rv = 1;
+		} else {
+			why_died(c, k, st);
+			rv = BMSG_FATAL;
+		}
+	}
+	/* Each worker's totals: TOTALS, its text, and so on. */
+	if (j->merge != NULL)
+		for (size_t i = 0; i < t.len; ) {
+			size_t e = i + 1;
+			while (e < t.len && t.s[e] != TOTALS)
+				e++;
+			j->merge(c->arg, t.s + i + 1, e - i - 1);
+			i = e;
+		}
+	bbuf_free(&t);
+	free(w);
+	return rv;
+}
+
+int
+bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
+    bmsg_fn fn, b_err_fn err, void *arg)
+{
+	struct loopctx c = { .fn = fn, .err = err, .arg = arg };
+	int rv = -2;
+
+	if (j != NULL && j->n > 1 && argc > 0) {
+		int i;
+		for (i = 0; i < argc && strcmp(argv[i], "-") != 0; i++)
+			;
+		if (i == argc)
+			rv = run_workers(&c, j, argc, argv);
+	}
+	if (rv == -2)
+		rv = run(&c, argc, argv);
 	bbuf_free(&c.msg);
 	bbuf_free(&c.line);
 	bbuf_free(&c.src);
 	bbuf_free(&c.env);
-	return rv ? rv : bad;
+	return rv;
+}
+
+int
+bmsg_loop(int argc, char **argv, bmsg_fn fn, b_err_fn err, void *arg)
+{
+	return bmsg_loop_jobs(NULL, argc, argv, fn, err, arg);
 }

@@ -22,6 +22,12 @@ bparse_acct_skipped(const struct bparse *p)
 	return &p->acct;
 }
 
+void
+bparse_acct_add(struct bparse *p, const char *type, unsigned long n)
+{
+	bacct_count(&p->acct, type, n);
+}
+
 struct bparse *
 bparse_new(const struct bparse_opts *o)
 {

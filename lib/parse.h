@@ -104,6 +104,8 @@ int bp_ses(struct bctx *c);
 /* One accounting record: 1 if it gave a result, -1 if its type is
  * passed over (counted in st). */
 int bp_acct(struct bctx *c, struct bparse_acct *st);
+/* Add n to the count of accounting records of this type. */
+void bacct_count(struct bparse_acct *st, const char *type, unsigned long n);
 int bp_unsubscribe(struct bctx *c);
 int bp_autoreply(struct bctx *c);
 
