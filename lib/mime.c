@@ -73,30 +73,73 @@ part_charset(GMimePart *part, const char *data, size_t n)
 
 	if (cs != NULL)
 		return usable_charset(cs);
-	if (memmem(data, n, "\x1b$B", 3) != NULL ||
-	    memmem(data, n, "\x1b$@", 3) != NULL)
-		return "ISO-2022-JP";
+	for (const char *p = data, *e = data + n;
+	    (p = memchr(p, '\x1b', (size_t)(e - p))) != NULL; p++)
+		if (e - p >= 3 && p[1] == '$' && (p[2] == 'B' || p[2] == '@'))
+			return "ISO-2022-JP";
 	return NULL;
+}
+
+/*
+ * The bytes of a part without a transfer encoding, read straight from
+ * its stream into the arena (no decoding filter, no copy in between);
+ * NULL when the stream cannot say its length.  At most BP_MAXTEXT.
+ */
+static char *
+raw_content(struct barena *a, GMimeDataWrapper *dw, size_t *lenp)
+{
+	GMimeStream *st = g_mime_data_wrapper_get_stream(dw);
+	gint64 len;
+	size_t n, got = 0;
+	char *buf;
+
+	if (st == NULL || (len = g_mime_stream_length(st)) < 0 ||
+	    g_mime_stream_reset(st) < 0)
+		return NULL;
+	n = (guint64)len > BP_MAXTEXT ? BP_MAXTEXT : (size_t)len;
+	buf = barena_alloc(a, n + 1);
+	while (got < n) {
+		ssize_t r = g_mime_stream_read(st, buf + got, n - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*lenp = got;
+	return buf;
 }
 
 char *
 bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GMimeStream *mem;
-	GByteArray *ba;
-	const char *cs, *data;
-	char *out, *conv = NULL;
-	size_t n;
+	GMimeStream *mem = NULL;
+	const char *cs, *data = NULL;
+	char *out = NULL, *conv = NULL;
+	size_t n = 0;
 
 	*lenp = 0;
 	if (dw == NULL)
 		return barena_strdup(a, "");
-	mem = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(dw, mem);
-	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	data = (const char *)ba->data;
-	n = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
+	switch (g_mime_data_wrapper_get_encoding(dw)) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		if ((out = raw_content(a, dw, &n)) != NULL)
+			data = out;
+		break;
+	default:
+		break;
+	}
+	if (data == NULL) {
+		GByteArray *ba;
+		mem = g_mime_stream_mem_new();
+		g_mime_data_wrapper_write_to_stream(dw, mem);
+		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+		data = (const char *)ba->data;
+		n = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
+	}
 	if (n > 0 && (cs = part_charset(part, data, n)) != NULL) {
 		iconv_t cd = g_mime_iconv_open("UTF-8", cs);
 		if (cd != (iconv_t)-1) {
@@ -108,16 +151,19 @@ bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 		n = strnlen(conv, BP_MAXTEXT);
 		out = barena_strndup(a, conv, n);
 		g_free(conv);
-	} else
+	} else if (out == NULL)
 		out = barena_strndup(a, n ? data : "", n);
 	/* NUL bytes inside would cut the text short: make them blanks;
-	 * CRs become line ends as everywhere else. */
-	for (size_t i = 0; i < n; i++)
-		if (out[i] == '\0' || out[i] == '\r')
-			out[i] = out[i] == '\r' && out[i + 1] == '\n' ? ' ' :
-			    (out[i] ? '\n' : ' ');
+	 * CRs become line ends as everywhere else (a CR before an LF, a
+	 * blank). */
+	for (char *p = out; (p += strlen(p)) < out + n; )
+		*p = ' ';
+	for (char *p = out; (p = memchr(p, '\r', n - (size_t)(p - out))) != NULL;
+	    p++)
+		*p = p[1] == '\n' ? ' ' : '\n';
 	*lenp = n;
-	g_object_unref(mem);
+	if (mem != NULL)
+		g_object_unref(mem);
 	return out;
 }
 
@@ -125,14 +171,37 @@ char *
 bmime_headers(struct barena *a, GMimeObject *obj)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
-	char *s, *out;
+	int count = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
+	size_t len = 0, i = 0;
+	char *out;
 
-	if (hl == NULL)
-		return barena_strdup(a, "");
-	s = g_mime_header_list_to_string(hl, NULL);
-	/* Bounded like a part's text, so that searches stay cheap. */
-	out = barena_strndup(a, s ? s : "", s ? strnlen(s, BP_MAXTEXT) : 0);
-	g_free(s);
+	/* Each field as it came: "Name:" and its raw value, which keeps
+	 * the folding and the line end.  Bounded like a part's text, so
+	 * that searches stay cheap. */
+	for (int k = 0; k < count && len < BP_MAXTEXT; k++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, k);
+		const char *raw = g_mime_header_get_raw_value(h);
+		len += strlen(g_mime_header_get_name(h)) + 2 +
+		    (raw ? strlen(raw) : 0);
+	}
+	out = barena_alloc(a, len + 1);
+	for (int k = 0; k < count && i < BP_MAXTEXT; k++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, k);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_raw_value(h);
+		size_t n = strlen(name), r = raw ? strlen(raw) : 0;
+		memcpy(out + i, name, n);
+		i += n;
+		out[i++] = ':';
+		if (r > 0)
+			memcpy(out + i, raw, r);
+		i += r;
+		if (r == 0 || raw[r - 1] != '\n')
+			out[i++] = '\n';
+	}
+	if (i > BP_MAXTEXT)
+		i = BP_MAXTEXT;
+	out[i] = '\0';
 	return out;
 }
 
