@@ -18,26 +18,30 @@ bmime_init(void)
 	done = 1;
 }
 
+/* One parser and one set of options serve every message. */
+static GMimeParser *parser;
+static GMimeParserOptions *options;
+
 GMimeMessage *
 bmime_parse(const char *buf, size_t len)
 {
 	GMimeStream *st;
-	GMimeParser *ps;
 	GMimeMessage *m;
-	GMimeParserOptions *po;
 
-	/* The stream does not own buf; it must outlive the parse only. */
+	if (parser == NULL) {
+		parser = g_mime_parser_new();
+		options = g_mime_parser_options_new();
+		g_mime_parser_options_set_rfc2047_compliance_mode(options,
+		    GMIME_RFC_COMPLIANCE_LOOSE);
+		g_mime_parser_options_set_address_compliance_mode(options,
+		    GMIME_RFC_COMPLIANCE_LOOSE);
+	}
+	/* The stream holds a copy of buf; the message keeps a reference
+	 * to it while its parts do. */
 	st = g_mime_stream_mem_new_with_buffer(buf, len);
-	ps = g_mime_parser_new_with_stream(st);
-	g_mime_parser_set_format(ps, GMIME_FORMAT_MESSAGE);
-	po = g_mime_parser_options_new();
-	g_mime_parser_options_set_rfc2047_compliance_mode(po,
-	    GMIME_RFC_COMPLIANCE_LOOSE);
-	g_mime_parser_options_set_address_compliance_mode(po,
-	    GMIME_RFC_COMPLIANCE_LOOSE);
-	m = g_mime_parser_construct_message(ps, po);
-	g_mime_parser_options_free(po);
-	g_object_unref(ps);
+	g_mime_parser_init_with_stream(parser, st);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(parser, options);
 	g_object_unref(st);
 	return m;
 }
