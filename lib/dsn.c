@@ -172,19 +172,40 @@ bp_dsn(struct bctx *c)
 
 /* ---- feedback reports (RFC 5965) ---- */
 
+/* The header Microsoft's junk mail reports (JMRP) add to the complained
+ * of message: the address of the user who complained. */
+#define JMRP_RCPT "X-HmXmrOriginalRecipient"
+
 /* Sparse feedback loops (Microsoft's JMRP and the like) send the
- * complained-of message as an attachment with no report part. */
+ * complained-of message as an attachment with no report part, or,
+ * forwarding it, as the message itself with the JMRP header added. */
 static int
 sparse_feedback(struct bctx *c)
 {
-	return c->orighdr != NULL && bt_any(c->subject,
+	if (bmime_header(c->a, GMIME_OBJECT(c->msg), JMRP_RCPT) != NULL)
+		return 1;
+	return c->orighdr != NULL && (bt_any(c->subject,
 	    "complaint about message from|Email Feedback Report|"
-	    "Abuse Report|feedback loop|Spam report");
+	    "Abuse Report|feedback loop|Spam report") ||
+	    bp_field(c->a, c->orighdr, JMRP_RCPT) != NULL);
+}
+
+/* The user who complained, when a JMRP header names one. */
+static char *
+complainer(struct bctx *c)
+{
+	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg), JMRP_RCPT);
+
+	if (v == NULL && c->orighdr != NULL)
+		v = bp_field(c->a, c->orighdr, JMRP_RCPT);
+	return v != NULL ? baddr_norm(c->a, v) : NULL;
 }
 
 int
 bp_arf(struct bctx *c)
 {
+	static const char *fields[] = { "Original-Rcpt-To",
+	    "Removal-Recipient", NULL };
 	struct bres *r;
 	char *type;
 	const char *p;
@@ -195,17 +216,25 @@ bp_arf(struct bctx *c)
 			return 0;
 		r->action = "complaint";
 		r->diag = barena_strdup(c->a, "abuse");
+		r->rcpt = complainer(c);
 		return 1;
 	}
 	type = bp_field(c->a, c->arf, "Feedback-Type");
 	type = type ? b_lower(type) : barena_strdup(c->a, "abuse");
-	/* One record per Original-Rcpt-To; with none, the enclosed
-	 * message's To by the common fallback. */
+	/* One record per Original-Rcpt-To (Removal-Recipient in opt-out
+	 * reports of the ARF drafts); with none, the complainer a JMRP
+	 * header names, else the enclosed message's To by the common
+	 * fallback. */
 	for (p = c->arf; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
 		char *v, *addr;
-		if (!b_startcase(p, "Original-Rcpt-To:"))
+		int i;
+		for (i = 0; fields[i] != NULL; i++)
+			if (b_startcase(p, fields[i]) &&
+			    p[strlen(fields[i])] == ':')
+				break;
+		if (fields[i] == NULL)
 			continue;
-		v = bp_field(c->a, p, "Original-Rcpt-To");
+		v = bp_field(c->a, p, fields[i]);
 		if ((addr = baddr_norm(c->a, v)) == NULL ||
 		    (r = bp_add(c, "arf")) == NULL)
 			continue;
@@ -217,6 +246,7 @@ bp_arf(struct bctx *c)
 	if (n == 0 && (r = bp_add(c, "arf")) != NULL) {
 		r->action = "complaint";
 		r->diag = type;
+		r->rcpt = complainer(c);
 		n = 1;
 	}
 	return n;

@@ -184,10 +184,24 @@ starts_with_header(const char *s, size_t n)
 	return i < n && s[i] == ':';
 }
 
+/* The length of the blank lines (empty, or spaces and tabs only) that
+ * some programs save before a message's header. */
+static size_t
+leading_blank(const char *s, size_t n)
+{
+	size_t i = 0, start = 0;
+
+	while (i < n && (s[i] == '\n' || s[i] == ' ' || s[i] == '\t'))
+		if (s[i++] == '\n')
+			start = i;
+	return start;
+}
+
 static int
 deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 {
 	struct bmsg m = { .kind = BMSG_MAIL };
+	size_t skip = leading_blank(c->msg.s, c->msg.len);
 	int rv;
 
 	if (c->msg.len > BMSG_MAX) {
@@ -195,7 +209,7 @@ deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 		    bad);
 		return 0;
 	}
-	if (!starts_with_header(c->msg.s, c->msg.len)) {
+	if (!starts_with_header(c->msg.s + skip, c->msg.len - skip)) {
 		fail(c, source, "not a mail message (no header at the start)",
 		    bad);
 		return 0;
@@ -203,8 +217,8 @@ deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 	if (!take_slot(c))
 		return 0;
 	m.source = source;
-	m.data = c->msg.s ? c->msg.s : "";
-	m.len = c->msg.len;
+	m.data = c->msg.s ? c->msg.s + skip : "";
+	m.len = c->msg.len - skip;
 	m.envelope = env;
 	if ((rv = c->fn(c->arg, &m)) != 0)
 		return rv;

@@ -231,6 +231,7 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 		return;
 	}
 	if (ct_is(ct, "text", "rfc822-headers") ||
+	    ct_is(ct, "text", "rfc822-header") ||
 	    ct_is(ct, "message", "rfc822-headers") ||
 	    ct_is(ct, "message", "global-headers")) {
 		if (c->orighdr == NULL)

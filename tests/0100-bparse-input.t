@@ -192,4 +192,14 @@ sed 's/^/# /' json.check
 ok "--json: non-ASCII text as UTF-8" grep -q 'résiliée' json3
 ok "--json: output is valid UTF-8" iconv -f UTF-8 -t UTF-8 json3
 
+# Blank lines (empty, or blanks only) saved before the header are not
+# part of the message; the rest parses as without them.
+{ printf '\n%s\n\n' '          '; cat "$FIX/dsn-postfix.eml"; } >lead.eml
+"$BIN/bparse" "$FIX/dsn-postfix.eml" | cut -f2- >lead.want
+"$BIN/bparse" lead.eml >lead.out 2>lead.err
+is "blank lines before the header: exit status" "$?" 0
+ok "blank lines before the header: nothing on stderr" test ! -s lead.err
+is "blank lines before the header: the same records" \
+    "$(cut -f2- lead.out)" "$(cat lead.want)"
+
 done_testing

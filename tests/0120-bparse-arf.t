@@ -44,4 +44,13 @@ sed 's/^To: Quentin Doe <Quentin@Example.COM>/To: a@example.com, b@example.com/'
 is "enclosed To with two addresses: no recipient guessed" \
     "$(cut -f3,4 "$T/many.out")" "-	complaint"
 
+# Opt-out reports of the ARF drafts name the address in
+# Removal-Recipient; the header part may be labelled rfc822-header.
+"$BIN/bparse" "$FIX/arf-removal.eml" >"$T/out" 2>"$T/err"
+is "Removal-Recipient: exit status" "$?" 0
+is "Removal-Recipient: recipient, action, detector, type" \
+    "$(cut -f3,4,9,10 "$T/out")" "rosa.ortiz@isp.example.net	complaint	arf	opt-out"
+is "Removal-Recipient: id from a text/rfc822-header part" \
+    "$(col 1 8 "$T/out")" deals-51@example.org
+
 done_testing
