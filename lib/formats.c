@@ -19,7 +19,8 @@
 #define EXIM_START "address(es) failed:|following address failed:|" \
 	"following addresses failed:|address(es) deferred:|" \
 	"following address(es) failed:|its recipients. This is a permanent " \
-	"error.|recipients. This is a permanent error."
+	"error.|recipients. This is a permanent error.|" \
+	"not yet been delivered is:|not yet been delivered are:"
 
 const struct btext_fmt bt_formats[] = {
 	/* ---- providers (rhost and hosted services) ---- */

@@ -46,6 +46,12 @@ extern const struct btext_fmt bt_formats[];
 	"------ Headers of your message|" \
 	"-------- Original Message --------"
 
+/* Where the error section ends in any case: a footer after it (an
+ * antivirus or a signature line) or boilerplate that no address or
+ * diagnostic follows. */
+#define BT_FOOT \
+	"\n__________|\n-- \n|No action is required on your part"
+
 /* Words of a delay warning (in the Subject or the text): the message
  * is still queued, so its recipients are "delayed", not "failed". */
 #define BT_DELAY_SUBJECT \

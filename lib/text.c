@@ -484,6 +484,8 @@ find_section(struct bctx *c, const struct btext_fmt *f, const char **sp,
 			c->orighdr = barena_strdup(c->a, h);
 		e = h;
 	}
+	if ((p = first_of(s, e, BT_FOOT, &len)) != NULL)
+		e = p;
 	*sp = s;
 	*ep = e;
 }

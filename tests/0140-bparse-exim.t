@@ -35,4 +35,20 @@ is "exim without codes: status, smtp empty" "$(cut -f4-6 "$T/out")" \
 is "exim without codes: diagnostic" "$(cut -f10 "$T/out")" \
     "Unrouteable address"
 
+# A delay warning: the reason is the diagnostic; the boilerplate after
+# it and a scanner's footer are not.
+"$BIN/bparse" "$FIX/exim-delay.eml" >"$T/out" 2>"$T/err"
+is "exim delay: exit status" "$?" 0
+is "exim delay: recipient, action, status, smtp" "$(cut -f3-6 "$T/out")" \
+    "tomas.novak@example.cz	delayed	4.2.2	452"
+is "exim delay: the diagnostic is the delay reason only" "$(col 1 10 "$T/out")" \
+    "host mx.example.cz [192.0.2.61] Delay reason: SMTP error from remote mail server after RCPT TO:<tomas.novak@example.cz>: 452 4.2.2 Mailbox full, try again later"
+
+# A report without Diagnostic-Code whose text part ends in a footer:
+# the footer is no diagnostic.
+"$BIN/bparse" "$FIX/dsn-footer.eml" >"$T/out"
+is "footer: recipient, action, status" "$(cut -f3-5 "$T/out")" \
+    "ines.moreau@example.com	failed	5.1.1"
+is "footer: no diagnostic" "$(col 1 10 "$T/out")" "-"
+
 done_testing
