@@ -56,8 +56,9 @@ const struct btext_fmt bt_formats[] = {
 	{ .name = "verizon", .from = "vzwpix|vtext", .end = "Original Message:" },
 	/* ---- MTAs (lhost) ---- */
 	{ .name = "qmail", .body = "This is the qmail-send program|"
-	    "qmail-send program at|I'm afraid I wasn't able to deliver",
-	    .start = "addresses.|address.|recipients." },
+	    "qmail-send program at|I'm afraid I wasn't able to deliver|"
+	    "programa qmail-send",
+	    .start = "addresses.|address.|recipients.|direcciones." },
 	{ .name = "dragonfly", .body = "DragonFly Mail Agent",
 	    .start = "error delivering your mail to",
 	    .end = "Message headers follow." },

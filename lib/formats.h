@@ -28,6 +28,7 @@ extern const struct btext_fmt bt_formats[];
 /* Where a returned message starts in most bounces. */
 #define BT_END \
 	"--- Below this line is a copy of the message|" \
+	"--- Mensaje original adjunto|" \
 	"------ This is a copy of the message|" \
 	"----- This is a copy of the message|" \
 	"----- Original message -----|" \

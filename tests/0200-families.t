@@ -2,7 +2,8 @@
 # Bounce families: for every format bparse recognises, one or two
 # messages in tests/fixtures/families/ with the records they must give
 # (NAME-N.eml and NAME-N.expect: recipient, action, status, smtp and
-# detector; NAME-N.args holds extra options, one a line).  Then, when
+# detector; NAME-N.args holds extra options, one a line; NAME-N.diag,
+# when there, the diagnostic of each record, one a line).  Then, when
 # the development corpus is there, one real sample per family, and the
 # corpus's CRLF and CR-only copies against their LF originals.
 . "$(dirname "$0")/lib.sh"
@@ -61,6 +62,10 @@ while read -r eml; do
 	why=$(todo "$n")
 	tis "$n: records" "$(cols <"$T/out" | flat)" \
 	    "$(flat <"$FAM/$n.expect")" "$why"
+	if [ -f "$FAM/$n.diag" ]; then
+		tis "$n: diagnostics" "$(cut -f10 "$T/out")" \
+		    "$(cat "$FAM/$n.diag")" "$why"
+	fi
 	case " $notbounce " in
 	*" $n "*)
 		tis "$n: no failed record" \
