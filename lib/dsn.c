@@ -101,6 +101,13 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	if (st != NULL && bstatus_parse(st, stbuf))
 		r->status = barena_strdup(c->a, stbuf);
 	r->diag = diag_code(bp_field(c->a, blk, "Diagnostic-Code"));
+	/* Some MTAs put an SMTP reply in the Status field ("553 Exceeded
+	 * maximum inbound message size"): it is what the report says. */
+	if ((r->diag == NULL || r->diag[0] == '\0') && r->status == NULL &&
+	    st != NULL && (st[0] == '4' || st[0] == '5') &&
+	    isdigit((unsigned char)st[1]) && isdigit((unsigned char)st[2]) &&
+	    (st[3] == ' ' || st[3] == '-' || st[3] == '\0'))
+		r->diag = st;
 	/* Some MTAs leave the diagnostic out of the report and say it
 	 * only in the text part, next to the address. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && addr != NULL)

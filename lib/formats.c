@@ -13,7 +13,7 @@
 #include "formats.h"
 
 #define MAILER "mailer-daemon|postmaster|mail delivery|post_master|" \
-	"mail.delivery.system|mailer daemon|mail deliver"
+	"mail.delivery.system|mailer daemon|mail deliver|mdaemon@"
 
 /* The usual openings of an Exim-written error section. */
 #define EXIM_START "address(es) failed:|following address failed:|" \
@@ -132,9 +132,13 @@ const struct btext_fmt bt_formats[] = {
 	{ .name = "text", .from = MAILER },
 	{ .name = "text", .subject = "undeliver|undelivered|delivery fail|"
 	    "returned mail|failure notice|delivery status notification|"
+	    "non-delivery|"
 	    "could not be delivered|mail delivery failed|"
 	    "delivery notification|unzustellbar|non remis|no entregado|"
 	    "non recapitato|niet afgeleverd|"
 	    "\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc" },
+	/* A delivery report whose report part says nothing usable. */
+	{ .name = "text", .header = "report-type=delivery-status|"
+	    "report-type=\"delivery-status\"" },
 	{ .name = NULL }
 };

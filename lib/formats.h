@@ -29,6 +29,7 @@ extern const struct btext_fmt bt_formats[];
 #define BT_END \
 	"--- Below this line is a copy of the message|" \
 	"--- Mensaje original adjunto|" \
+	"---- START OF RETURNED MESSAGE|" \
 	"------ This is a copy of the message|" \
 	"----- This is a copy of the message|" \
 	"----- Original message -----|" \
@@ -62,7 +63,7 @@ extern const struct btext_fmt bt_formats[];
 #define BT_DELAY_BODY \
 	"has not yet been delivered|YOU DO NOT NEED TO RESEND|" \
 	"This is a warning message only|will continue to try|" \
-	"will keep trying|will retry for"
+	"will keep trying|will retry for|attempts will continue to be made"
 
 /* Does any of the '|'-separated alternatives occur in s? */
 int bt_any(const char *s, const char *alts);

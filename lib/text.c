@@ -220,6 +220,14 @@ next_addr(struct bctx *c, const char *base, const char *p, const char *e,
 			;
 		while (b > at + 1 && b[-1] == '.')
 			b--;
+		/* 'user@example.com' quoted in single quotes, and X.400's
+		 * "SMTP=user@example.com" or "RFC-822=user@example.com" */
+		if (a < at && *a == '\'' && b < e && *b == '\'')
+			a++;
+		if (at - a > 5 && strncasecmp(a, "smtp=", 5) == 0)
+			a += 5;
+		else if (at - a > 8 && strncasecmp(a, "rfc-822=", 8) == 0)
+			a += 8;
 		p = at + 1;
 		if (a == at || b == at + 1)
 			continue;
@@ -490,6 +498,24 @@ find_section(struct bctx *c, const struct btext_fmt *f, const char **sp,
 	*ep = e;
 }
 
+/* The address in "(generated from ADDR)" in [s, e), or NULL. */
+static char *
+generated_from(struct bctx *c, const char *s, const char *e)
+{
+	const char *p = b_memcasemem(s, (size_t)(e - s), "generated from ");
+	const char *q;
+
+	if (p == NULL)
+		return NULL;
+	p += 15;
+	while (p < e && (*p == ' ' || *p == '<'))
+		p++;
+	for (q = p; q < e && *q > ' ' && *q != '>' && *q != ')'; q++)
+		;
+	return q > p ? baddr_norm(c->a, barena_strndup(c->a, p,
+	    (size_t)(q - p))) : NULL;
+}
+
 static int
 run_format(struct bctx *c, const struct btext_fmt *f)
 {
@@ -515,11 +541,14 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	c->listed = 0;
 	if (n > 0)
 		return from_preamble(c, s, e, n);
-	/* No address in the text: the recipient comes from the fallbacks
-	 * (VERP, the returned message), the diagnostic from the text. */
+	/* No address in the text: Exim's "(generated from ADDR)" under an
+	 * undisclosed address names the address that was sent to; else
+	 * the recipient comes from the fallbacks (VERP, the returned
+	 * message).  The diagnostic comes from the text. */
 	if ((r = bp_add(c, f->name)) == NULL)
 		return 0;
 	r->action = (char *)(c->delay ? "delayed" : "failed");
+	r->rcpt = generated_from(c, s, e);
 	r->diag = clip(c, s, e);
 	bp_codes(c, r);
 	return 1;
