@@ -340,7 +340,10 @@ autoreply_subject(const char *s)
 	    "vacation", "abwesenheit", "automatische antwort",
 	    "r\xc3\xa9ponse automatique", "respuesta autom",
 	    "risposta automatica", "\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",
-	    "away from", NULL };
+	    "away from", "automatyczna odpowied", "automatisch antwoord",
+	    "automatiskt svar", "automatisk svar", "resposta autom",
+	    "thank you for your e-mail", "thank you for your email",
+	    "thank you for your message", NULL };
 
 	if (s == NULL)
 		return 0;

@@ -24,6 +24,9 @@
 
 const struct btext_fmt bt_formats[] = {
 	/* ---- providers (rhost and hosted services) ---- */
+	{ .name = "aol", .from = "@aol.com",
+	    .body = "Your mail to the following recipients could not be "
+	    "delivered", .start = "could not be delivered", .bare = 1 },
 	{ .name = "googlegroups", .from = "mailer-daemon@google",
 	    .body = "Google Groups|groups.google.com" },
 	{ .name = "googleworkspace", .from = "mailer-daemon@google",
@@ -137,6 +140,10 @@ const struct btext_fmt bt_formats[] = {
 	    "delivery notification|unzustellbar|non remis|no entregado|"
 	    "non recapitato|niet afgeleverd|"
 	    "\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc" },
+	/* A notice from an empty sender that says an address failed. */
+	{ .name = "text", .from = "<>", .body = "not a valid user|"
+	    "no such user|user unknown|unknown user|does not exist|"
+	    "could not be delivered|undeliverable" },
 	/* A delivery report whose report part says nothing usable. */
 	{ .name = "text", .header = "report-type=delivery-status|"
 	    "report-type=\"delivery-status\"" },

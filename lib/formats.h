@@ -21,6 +21,8 @@ struct btext_fmt {
 	int delayed;		/* a delay warning, not a failure */
 	int before;		/* the reason stands before the addresses
 				 * and is every address's diagnostic */
+	int bare;		/* an address may be a bare local part, alone
+				 * on its line, at the domain of the From */
 };
 
 extern const struct btext_fmt bt_formats[];

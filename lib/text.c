@@ -408,16 +408,6 @@ fmt_matches(struct bctx *c, const struct btext_fmt *f)
 	return 1;
 }
 
-/* Does the returned message's To name exactly one address? */
-static int
-orig_names_one(struct bctx *c)
-{
-	char *to = bp_field(c->a, c->orighdr, "To");
-
-	return to != NULL && strchr(to, ',') == NULL &&
-	    baddr_norm(c->a, to) != NULL;
-}
-
 /*
  * Some bounces state the reason once, before the list of addresses: the
  * last n results take their diagnostic and codes from that text when
@@ -498,6 +488,39 @@ find_section(struct bctx *c, const struct btext_fmt *f, const char **sp,
 	*ep = e;
 }
 
+/* A local part alone on a line of [s, e), at the domain of the From
+ * (a provider naming its own users), or NULL. */
+static char *
+bare_local(struct bctx *c, const char *s, const char *e)
+{
+	const char *dom = c->from ? strrchr(c->from, '@') : NULL;
+	const char *p, *q, *t;
+	size_t dl;
+
+	if (dom == NULL)
+		return NULL;
+	for (dl = 1; isalnum((unsigned char)dom[dl]) || dom[dl] == '.' ||
+	    dom[dl] == '-'; dl++)
+		;
+	for (p = s; p < e; p = q + 1) {
+		if ((q = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			q = e;
+		while (p < q && (*p == ' ' || *p == '\t'))
+			p++;
+		for (t = p; t < q && (isalnum((unsigned char)*t) ||
+		    *t == '.' || *t == '_' || *t == '-'); t++)
+			;
+		if (t == p || t - p > 64)
+			continue;
+		while (t < q && (*t == ' ' || *t == '\t'))
+			t++;
+		if (t == q)
+			return baddr_norm(c->a, barena_printf(c->a, "%.*s%.*s",
+			    (int)(strcspn(p, " \t\n")), p, (int)dl, dom));
+	}
+	return NULL;
+}
+
 /* The address in "(generated from ADDR)" in [s, e), or NULL. */
 static char *
 generated_from(struct bctx *c, const char *s, const char *e)
@@ -532,11 +555,10 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	if ((n = failed_header(c, f, s, e)) > 0)
 		return n;
 	/* The sender's own address may be the failed one (mail sent to
-	 * oneself): it is taken where it stands alone in a list, or
-	 * anywhere when the returned message cannot say who it went to. */
+	 * oneself): it is taken where it stands alone in a list, never
+	 * from running text, where it is most often the greeting's
+	 * ("Sorry user@example.com, your mail ..."). */
 	c->listed = 1;
-	if (orig_names_one(c) == 0)
-		c->nexcl = 0;
 	n = section_results(c, f, s, e);
 	c->listed = 0;
 	if (n > 0)
@@ -549,6 +571,8 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 		return 0;
 	r->action = (char *)(c->delay ? "delayed" : "failed");
 	r->rcpt = generated_from(c, s, e);
+	if (r->rcpt == NULL && f->bare)
+		r->rcpt = bare_local(c, s, e);
 	r->diag = clip(c, s, e);
 	bp_codes(c, r);
 	return 1;
