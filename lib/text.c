@@ -714,7 +714,9 @@ bp_command(struct bctx *c, const char *addr, const char *diag)
 		return barena_strdup(c->a, "in reply to RCPT TO command");
 	if (b_startcase(pick, "MAIL"))
 		return barena_strdup(c->a, "in reply to MAIL FROM command");
-	if (b_startcase(pick, "DATA") || pick[0] == '.')
+	if (b_startcase(pick, "DATA"))
+		return barena_strdup(c->a, "in reply to DATA command");
+	if (pick[0] == '.')
 		return barena_strdup(c->a, "in reply to end of DATA command");
 	return NULL;
 }

@@ -176,6 +176,12 @@ is "x400: the To: list of the returned message gives no recipient" \
 "$BIN/bparse" "$FIX/dsn-sendmail.eml" >"$T/cmd"
 is "transcript: the refused command joins the matching diagnostic" \
     "$(col 1 10 "$T/cmd")" \
-    "550 5.2.1 Mailbox disabled for this recipient (in reply to end of DATA command)"
+    "550 5.2.1 Mailbox disabled for this recipient (in reply to DATA command)"
 is "transcript: not the others'" "$(col 2 10 "$T/cmd")" "552 5.2.2 Mailbox full"
+# A reply after the message's final dot answered the end of DATA.
+sed 's/^>>> DATA$/>>> ./' "$FIX/dsn-sendmail.eml" >"$T/dot.eml"
+"$BIN/bparse" "$T/dot.eml" >"$T/dot"
+is "transcript: a reply to the final dot is to the end of DATA" \
+    "$(col 1 10 "$T/dot")" \
+    "550 5.2.1 Mailbox disabled for this recipient (in reply to end of DATA command)"
 done_testing
