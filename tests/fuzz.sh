@@ -50,11 +50,19 @@ printf 'a.eml\t2014-11-04T15:01:16Z\tuser@example.com\tfailed\t5.1.1\t550\tmx.ex
 printf 'b.mbox:1234\t-\t-\tnone\t-\t-\t-\t-\tnone\tsome \\\\ text\\twith\\ttabs\\n\\x01\thard\tuserunknown' >"$rseeds/2"
 printf '\\x23c\t-\t\\x2d\tdelayed\t4.2.2\t452\t-\t-\tdsn\t\303\251t\303\251 \\xff\tsoft\tmailboxfull\textra' >"$rseeds/3"
 printf '{"source":"x"}\t\t\t\t\t\t\t\t\t' >"$rseeds/4"
+# The rules target starts from the built-in rules and a few small files.
+lseeds=$OUT/seeds-rules
+mkdir -p "$lseeds"
+cp "$TOP/lib/rules.bcr" "$lseeds/builtin"
+printf 'rule userunknown\n\tstatus 5.1.1\n\tdiag user unknown\n' >"$lseeds/1"
+printf 'rule hard blocked\n\tdiag blocked\n\tand\n\t!diag greylist\n\tdetector pmta:*\n' >"$lseeds/2"
+printf '# comment\n\nrule soft mailboxfull\n\tdiag @*>: quota\n\tdiag ^mailbox full$\n' >"$lseeds/3"
 
 rc=0
 for t in $targets; do
 	case $t in
 	fuzz-record) dirs=$rseeds; dict= ;;
+	fuzz-rules) dirs=$lseeds; dict= ;;
 	*) dirs=$seeds; dict=-dict=$TOP/tests/fuzz/parse.dict ;;
 	esac
 	work=$OUT/corpus/$t
