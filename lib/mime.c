@@ -222,10 +222,15 @@ bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 	 * every later search over it would cost time in proportion. */
 	if (strlen(raw) > BP_MAXHDR)
 		raw = barena_strndup(a, raw, BP_MAXHDR);
-	dec = g_mime_utils_header_decode_text(NULL, raw);
-	out = bp_oneline(barena_strdup(a, dec ? dec : raw));
-	g_free(dec);
-	return out;
+	/* Plain ASCII without encoded words needs no decoding. */
+	for (const char *p = raw; *p; p++)
+		if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?')) {
+			dec = g_mime_utils_header_decode_text(NULL, raw);
+			out = bp_oneline(barena_strdup(a, dec ? dec : raw));
+			g_free(dec);
+			return out;
+		}
+	return bp_oneline(barena_strdup(a, raw));
 }
 
 time_t
