@@ -259,6 +259,27 @@ export_addr(const char *addr, const struct bsdb_addr *a)
 	return 0;
 }
 
+/*
+ * The address that is the one argument of get and why, and its entry:
+ * 0 when it has one, -1 when it has none, or the exit status of a
+ * failure (said on stderr).
+ */
+static int
+lookup(int argc, char **argv, const char **addrp, struct bsdb_addr *a)
+{
+	int rv;
+
+	if (argc != 2)
+		return usage_error();
+	if ((*addrp = need_addr(argv[1])) == NULL)
+		return 2;
+	if (open_db(BSDB_RDONLY) < 0)
+		return 2;
+	if ((rv = bsdb_get(g.db, *addrp, a)) < 0)
+		return db_error();
+	return rv == 0 ? -1 : 0;
+}
+
 static int
 cmd_get(int argc, char **argv)
 {
@@ -266,16 +287,8 @@ cmd_get(int argc, char **argv)
 	const char *addr;
 	int rv;
 
-	if (argc != 2)
-		return usage_error();
-	if ((addr = need_addr(argv[1])) == NULL)
-		return 2;
-	if (open_db(BSDB_RDONLY) < 0)
-		return 2;
-	if ((rv = bsdb_get(g.db, addr, &a)) < 0)
-		return db_error();
-	if (rv == 0)
-		return 1;
+	if ((rv = lookup(argc, argv, &addr, &a)) != 0)
+		return rv < 0 ? 1 : rv;
 	return export_addr(addr, &a);
 }
 
@@ -378,15 +391,9 @@ cmd_why(int argc, char **argv)
 	char win[32], rec[32];
 	int rv;
 
-	if (argc != 2)
-		return usage_error();
-	if ((addr = need_addr(argv[1])) == NULL)
-		return 2;
-	if (open_db(BSDB_RDONLY) < 0)
-		return 2;
-	if ((rv = bsdb_get(g.db, addr, &a)) < 0)
-		return db_error();
-	if (rv == 0) {
+	if ((rv = lookup(argc, argv, &addr, &a)) > 0)
+		return rv;
+	if (rv < 0) {
 		printf("%s: send (mailable): no bounces recorded\n", addr);
 		return fflush(stdout) == EOF ? out_error() : 1;
 	}

@@ -13,6 +13,8 @@
 #ifndef BOUNCE_H
 #define BOUNCE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -30,6 +32,10 @@ char *b_strndup(const char *s, size_t n);
 
 size_t b_strlcpy(char *dst, const char *src, size_t size);
 /* Parse a decimal in [min, max]; returns 0 and sets *errstr on error. */
+/* getline(3) without the line end: a final LF, and a CR before it, go.
+ * Returns the length left, or -1 at the end or on an error (errno).
+ * *raw, when not NULL, gets the bytes read, line end included. */
+ssize_t b_getline(char **linep, size_t *capp, FILE *fp, size_t *raw);
 long long b_strtonum(const char *s, long long min, long long max,
     const char **errstr);
 

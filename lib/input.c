@@ -550,15 +550,12 @@ pipe_acct(struct loopctx *c, char **linep, size_t *capp, ssize_t n, int *bad)
 				break;
 			bbuf_reset(&c->msg);
 		}
-		if ((n = getline(linep, capp, stdin)) == -1)
+		size_t raw;
+		if ((n = b_getline(linep, capp, stdin, &raw)) == -1)
 			break;
 		if (c->msg.len == 0)
 			off = pos;
-		pos += n;
-		if (n > 0 && (*linep)[n - 1] == '\n')
-			(*linep)[--n] = '\0';
-		if (n > 0 && (*linep)[n - 1] == '\r')
-			(*linep)[--n] = '\0';
+		pos += (off_t)raw;
 		if (c->msg.len > 0)
 			bbuf_addc(&c->msg, '\n');
 		bbuf_add(&c->msg, *linep, (size_t)n);
@@ -578,11 +575,7 @@ read_pathlist(struct loopctx *c, int *bad)
 	long lineno = 0;
 	int rv = 0;
 
-	while (rv == 0 && (n = getline(&line, &cap, stdin)) != -1) {
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
+	while (rv == 0 && (n = b_getline(&line, &cap, stdin, NULL)) != -1) {
 		if (n == 0)
 			continue;
 		/* PowerMTA piping accounting records to us ("<acct-file

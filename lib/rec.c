@@ -310,12 +310,8 @@ line_file(FILE *fp, const char *name, b_line_fn fn, void *arg)
 	long lineno = 0;
 	int rv = 0;
 
-	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1) {
+	while (rv == 0 && (n = b_getline(&line, &cap, fp, NULL)) != -1) {
 		lineno++;
-		if (n > 0 && line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
 		rv = fn(arg, line, (size_t)n, name, lineno);
 	}
 	free(line);

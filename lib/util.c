@@ -538,3 +538,19 @@ b_parsedate(const char *s)
 	return (time_t)(days * 86400 + hh * 3600 + mm * 60 + ss -
 	    ((off / 100) * 3600 + (off % 100) * 60));
 }
+
+ssize_t
+b_getline(char **linep, size_t *capp, FILE *fp, size_t *raw)
+{
+	ssize_t n = getline(linep, capp, fp);
+
+	if (n < 0)
+		return -1;
+	if (raw != NULL)
+		*raw = (size_t)n;
+	if (n > 0 && (*linep)[n - 1] == '\n')
+		(*linep)[--n] = '\0';
+	if (n > 0 && (*linep)[n - 1] == '\r')
+		(*linep)[--n] = '\0';
+	return n;
+}
