@@ -46,7 +46,7 @@ extern const struct btext_fmt bt_formats[];
 	"----- Unsent message follows -----|" \
 	"----- Original Message -----|" \
 	"-----Original Message-----|" \
-	"----- Message header follows -----|" \
+	"Message header follows|" \
 	"------ Headers of your message|" \
 	"-------- Original Message --------"
 

@@ -181,6 +181,28 @@ looks_dsn(const char *t)
 	    (b_strcasestr(t, "\nStatus:") || b_strcasestr(t, "\nAction:"));
 }
 
+/*
+ * Returned headers that follow the part's Content-Type line with no
+ * blank line between are, to a MIME parser, the part's own header: the
+ * part's fields other than its Content- ones then come before hdrs.
+ */
+static char *
+with_leaked(struct bctx *c, GMimeObject *part, char *hdrs)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(part);
+	int count = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int k = 0; k < count; k++) {
+		const char *name = g_mime_header_get_name(
+		    g_mime_header_list_get_header_at(hl, k));
+		if (g_ascii_strncasecmp(name, "Content-", 8) != 0 &&
+		    g_ascii_strcasecmp(name, "MIME-Version") != 0)
+			return barena_printf(c->a, "%s%s",
+			    bmime_headers(c->a, part), hdrs ? hdrs : "");
+	}
+	return hdrs;
+}
+
 static void walk(struct bctx *c, GMimeObject *o, int depth);
 
 /*
@@ -206,7 +228,7 @@ returned_message(struct bctx *c, GMimeObject *o, int depth)
 	}
 	if (c->orighdr != NULL)
 		return;
-	c->orighdr = bmime_headers(c->a, GMIME_OBJECT(om));
+	c->orighdr = with_leaked(c, o, bmime_headers(c->a, GMIME_OBJECT(om)));
 }
 
 static void
@@ -235,7 +257,8 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 	    ct_is(ct, "message", "rfc822-headers") ||
 	    ct_is(ct, "message", "global-headers")) {
 		if (c->orighdr == NULL)
-			c->orighdr = bmime_part_text(c->a, GMIME_PART(o), &n);
+			c->orighdr = with_leaked(c, o,
+			    bmime_part_text(c->a, GMIME_PART(o), &n));
 		return;
 	}
 	if (inorig || !ct_is(ct, "text", "*"))

@@ -14,6 +14,10 @@ is "no -H: Message-ID from text/rfc822-headers" \
     "$(ids "$FIX/dsn-delayed.eml")" "news-2014-11.18@app.example.org "
 is "no -H: the bounce's own Message-ID is never the id" \
     "$(ids "$FIX/dsn-mixed.eml")" "alert-1@example.org "
+is "no -H: returned headers right after the part's Content-Type line" \
+    "$(ids "$FIX/dsn-leaked-headers.eml")" "sept-news-15@example.com "
+is "no -H: Message-ID from Exim's 'Message header follows' copy" \
+    "$(ids "$FIX/families/exim-8.eml")" "weekly-4471@lists.example.com "
 
 # ---- -H: the unique header ----
 is "-H: from a returned message/rfc822" \
