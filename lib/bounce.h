@@ -74,6 +74,8 @@ char *barena_strdup(struct barena *a, const char *s);
 char *barena_printf(struct barena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void barena_reset(struct barena *a);
+/* The readable text of an HTML document (arena memory, *lenp bytes). */
+char *b_html_text(struct barena *a, const char *s, size_t n, size_t *lenp);
 void barena_free(struct barena *a);
 
 /* Write ISO 8601 UTC ("2014-11-04T15:01:16Z") of t into buf[21]. */

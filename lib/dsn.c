@@ -43,6 +43,27 @@ diag_code(char *v)
 	return b_trim(p);
 }
 
+/* The reply in an X-Supplementary-Info field, or NULL. */
+static char *
+supplementary(char *v)
+{
+	char *p;
+
+	if (v == NULL)
+		return NULL;
+	v = b_trim(v);
+	if (*v == '<') {
+		size_t n = strlen(v);
+		v++;
+		if (n > 1 && v[n - 2] == '>')
+			v[n - 2] = '\0';
+	}
+	if ((p = (char *)b_strcasestr(v, "smtp;")) != NULL)
+		v = p + 5;
+	v = b_trim(v);
+	return *v ? v : NULL;
+}
+
 static const char *
 norm_action(const char *v, const char *status)
 {
@@ -101,6 +122,11 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	if (st != NULL && bstatus_parse(st, stbuf))
 		r->status = barena_strdup(c->a, stbuf);
 	r->diag = diag_code(bp_field(c->a, blk, "Diagnostic-Code"));
+	/* Exchange puts the remote server's reply in X-Supplementary-Info
+	 * ("<mx.example.com #5.1.1 smtp;550 5.1.1 ...>"). */
+	if (r->diag == NULL || r->diag[0] == '\0')
+		r->diag = supplementary(bp_field(c->a, blk,
+		    "X-Supplementary-Info"));
 	/* Some MTAs put an SMTP reply in the Status field ("553 Exceeded
 	 * maximum inbound message size"): it is what the report says. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && r->status == NULL &&

@@ -30,6 +30,7 @@ extern const struct btext_fmt bt_formats[];
 /* Where a returned message starts in most bounces. */
 #define BT_END \
 	"--- Below this line is a copy of the message|" \
+	"---Below this line is a copy of the message|" \
 	"--- Mensaje original adjunto|" \
 	"---- START OF RETURNED MESSAGE|" \
 	"------ This is a copy of the message|" \

@@ -265,6 +265,8 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 		return;
 	cd = g_mime_object_get_content_disposition(o);
 	t = bmime_part_text(c->a, GMIME_PART(o), &n);
+	if (ct_is(ct, "text", "html"))
+		t = b_html_text(c->a, t, n, &n);
 	if (looks_dsn(t) && c->dsn == NULL) {
 		c->dsn = t;
 		return;

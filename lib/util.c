@@ -554,3 +554,85 @@ b_getline(char **linep, size_t *capp, FILE *fp, size_t *raw)
 		(*linep)[--n] = '\0';
 	return n;
 }
+
+/*
+ * The text of an HTML document, roughly: tags go, those that end a line
+ * or a block (br, p, div, tr, li, h1-h6, table) become line ends, the
+ * contents of style, script and head go, comments go, and the common
+ * entities are decoded.  Enough to read what a bounce's HTML part says.
+ */
+char *
+b_html_text(struct barena *a, const char *s, size_t n, size_t *lenp)
+{
+	static const char *blocks[] = { "br", "p", "div", "tr", "li", "h1",
+	    "h2", "h3", "h4", "h5", "h6", "table", "hr", "blockquote", NULL };
+	static const struct { const char *name; const char *text; } ents[] = {
+		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" },
+		{ "quot;", "\"" }, { "apos;", "'" }, { "nbsp;", " " },
+		{ "#39;", "'" }, { NULL, NULL } };
+	char *out = barena_alloc(a, n + 1), *o = out;
+	const char *p = s, *e = s + n;
+
+	while (p < e) {
+		if (*p == '<') {
+			const char *q = p + 1, *name;
+			size_t nl;
+			int close = 0;
+			if (e - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+				const char *end = b_memcasemem(p + 4,
+				    (size_t)(e - p - 4), "-->");
+				p = end ? end + 3 : e;
+				continue;
+			}
+			if (q < e && *q == '/') {
+				close = 1;
+				q++;
+			}
+			name = q;
+			while (q < e && isalnum((unsigned char)*q))
+				q++;
+			nl = (size_t)(q - name);
+			if (!close && ((nl == 5 && strncasecmp(name, "style", 5) == 0) ||
+			    (nl == 6 && strncasecmp(name, "script", 6) == 0) ||
+			    (nl == 4 && strncasecmp(name, "head", 4) == 0))) {
+				char endtag[10];
+				const char *end;
+				snprintf(endtag, sizeof endtag, "</%.*s", (int)nl,
+				    name);
+				end = b_memcasemem(q, (size_t)(e - q), endtag);
+				p = end ? end : e;
+				continue;
+			}
+			while (q < e && *q != '>')
+				q++;
+			p = q < e ? q + 1 : e;
+			for (int i = 0; nl > 0 && blocks[i] != NULL; i++)
+				if (strlen(blocks[i]) == nl &&
+				    strncasecmp(name, blocks[i], nl) == 0) {
+					*o++ = '\n';
+					break;
+				}
+			continue;
+		}
+		if (*p == '&') {
+			int i;
+			for (i = 0; ents[i].name != NULL; i++) {
+				size_t l = strlen(ents[i].name);
+				if ((size_t)(e - p - 1) >= l &&
+				    strncasecmp(p + 1, ents[i].name, l) == 0) {
+					*o++ = ents[i].text[0];
+					p += 1 + l;
+					break;
+				}
+			}
+			if (ents[i].name != NULL)
+				continue;
+		}
+		/* Line ends inside running HTML text are blanks. */
+		*o++ = *p == '\n' ? ' ' : *p;
+		p++;
+	}
+	*o = '\0';
+	*lenp = (size_t)(o - out);
+	return out;
+}
