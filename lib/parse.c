@@ -181,26 +181,24 @@ looks_dsn(const char *t)
 	    (b_strcasestr(t, "\nStatus:") || b_strcasestr(t, "\nAction:"));
 }
 
-/*
- * Returned headers that follow the part's Content-Type line with no
- * blank line between are, to a MIME parser, the part's own header: the
- * part's fields other than its Content- ones then come before hdrs.
- */
-static char *
-with_leaked(struct bctx *c, GMimeObject *part, char *hdrs)
+/* Does the part's header hold fields only a message has?  (Not the
+ * Message-ID: some MTAs give every part of a bounce one.) */
+static int
+leaked(GMimeObject *o)
 {
-	GMimeHeaderList *hl = g_mime_object_get_header_list(part);
+	static const char *names[] = { "Received", "Return-Path",
+	    "DKIM-Signature", "DomainKey-Signature", NULL };
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
 	int count = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
 
 	for (int k = 0; k < count; k++) {
 		const char *name = g_mime_header_get_name(
 		    g_mime_header_list_get_header_at(hl, k));
-		if (g_ascii_strncasecmp(name, "Content-", 8) != 0 &&
-		    g_ascii_strcasecmp(name, "MIME-Version") != 0)
-			return barena_printf(c->a, "%s%s",
-			    bmime_headers(c->a, part), hdrs ? hdrs : "");
+		for (int i = 0; names[i] != NULL; i++)
+			if (g_ascii_strcasecmp(name, names[i]) == 0)
+				return 1;
 	}
-	return hdrs;
+	return 0;
 }
 
 static void walk(struct bctx *c, GMimeObject *o, int depth);
@@ -228,7 +226,7 @@ returned_message(struct bctx *c, GMimeObject *o, int depth)
 	}
 	if (c->orighdr != NULL)
 		return;
-	c->orighdr = with_leaked(c, o, bmime_headers(c->a, GMIME_OBJECT(om)));
+	c->orighdr = bmime_headers(c->a, GMIME_OBJECT(om));
 }
 
 static void
@@ -257,8 +255,7 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 	    ct_is(ct, "message", "rfc822-headers") ||
 	    ct_is(ct, "message", "global-headers")) {
 		if (c->orighdr == NULL)
-			c->orighdr = with_leaked(c, o,
-			    bmime_part_text(c->a, GMIME_PART(o), &n));
+			c->orighdr = bmime_part_text(c->a, GMIME_PART(o), &n);
 		return;
 	}
 	if (inorig || !ct_is(ct, "text", "*"))
@@ -327,6 +324,16 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 {
 	if (o == NULL || depth > BP_MAXDEPTH)
 		return;
+	/* A returned message or header block written right after its
+	 * part's Content-Type line, with no blank line between, is to a
+	 * MIME parser the part's own header (and its Content-Type may be
+	 * the returned message's): such a part is the returned message,
+	 * not text of the bounce. */
+	if (depth > 0 && leaked(o)) {
+		if (c->orighdr == NULL)
+			c->orighdr = bmime_headers(c->a, o);
+		return;
+	}
 	if (GMIME_IS_MULTIPART(o)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(o);
 		int n = g_mime_multipart_get_count(mp);
@@ -433,11 +440,27 @@ verp_rcpt(struct bctx *c)
 	return NULL;
 }
 
+/* Is addr the sender's own: the returned message's From, or the
+ * bounce's To?  A message sent to oneself with the real recipients in
+ * Bcc names no one else in To. */
+static int
+own_address(struct bctx *c, const char *addr)
+{
+	char *v = bp_field(c->a, c->orighdr, "From");
+
+	if (v != NULL && (v = baddr_norm(c->a, v)) != NULL &&
+	    strcmp(v, addr) == 0)
+		return 1;
+	v = bmime_header(c->a, GMIME_OBJECT(c->msg), "To");
+	return v != NULL && strchr(v, ',') == NULL &&
+	    (v = baddr_norm(c->a, v)) != NULL && strcmp(v, addr) == 0;
+}
+
 /*
  * Fill recipients that the report did not name: a VERP address first,
  * then the bounce's X-Failed-Recipients, then the returned message's
  * To, X-Original-To or Delivered-To (each only when it names exactly one
- * address).  Never any other address in the text.
+ * address, not the sender's own).  Never any other address in the text.
  */
 static void
 fallback_rcpt(struct bctx *c, struct bres *r)
@@ -461,7 +484,7 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 		char *h = bp_field(c->a, c->orighdr, hdrs[i]);
 		if (h == NULL || strchr(h, ',') != NULL)
 			continue;
-		if ((v = baddr_norm(c->a, h)) != NULL) {
+		if ((v = baddr_norm(c->a, h)) != NULL && !own_address(c, v)) {
 			r->rcpt = v;
 			return;
 		}

@@ -655,7 +655,9 @@ bp_text_diag(struct bctx *c, const char *addr)
 	if (stop < p)
 		stop = p;
 	d = clip(c, p, stop);
-	while (*d == '>' || *d == ':' || *d == ' ')
+	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"" */
+	while (*d == '>' || *d == ':' || *d == ' ' || *d == '\'' ||
+	    *d == '"')
 		d++;
 	return *d ? d : NULL;
 }

@@ -16,6 +16,11 @@ is "no -H: the bounce's own Message-ID is never the id" \
     "$(ids "$FIX/dsn-mixed.eml")" "alert-1@example.org "
 is "no -H: returned headers right after the part's Content-Type line" \
     "$(ids "$FIX/dsn-leaked-headers.eml")" "sept-news-15@example.com "
+is "no -H: a returned message glued to its part's Content-Type line" \
+    "$(ids "$FIX/dsn-leaked-rfc822.eml")" "promo-1128@example.com "
+is "a returned message glued to its part's header is not the bounce's text" \
+    "$("$BIN/bparse" "$FIX/dsn-leaked-rfc822.eml" | cut -f10)" \
+    "Messages without To: fields are not accepted here"
 is "no -H: Message-ID from Exim's 'Message header follows' copy" \
     "$(ids "$FIX/families/exim-8.eml")" "weekly-4471@lists.example.com "
 
