@@ -234,6 +234,16 @@ complainer(struct bctx *c)
 	return v != NULL ? baddr_norm(c->a, v) : NULL;
 }
 
+/* Has a record of this message already named addr? */
+static int
+seen(struct bctx *c, const char *addr)
+{
+	for (int i = 0; i < c->nres; i++)
+		if (c->res[i].rcpt != NULL && strcmp(c->res[i].rcpt, addr) == 0)
+			return 1;
+	return 0;
+}
+
 int
 bp_arf(struct bctx *c)
 {
@@ -268,7 +278,7 @@ bp_arf(struct bctx *c)
 		if (fields[i] == NULL)
 			continue;
 		v = bp_field(c->a, p, fields[i]);
-		if ((addr = baddr_norm(c->a, v)) == NULL ||
+		if ((addr = baddr_norm(c->a, v)) == NULL || seen(c, addr) ||
 		    (r = bp_add(c, "arf")) == NULL)
 			continue;
 		r->action = "complaint";

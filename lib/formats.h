@@ -31,6 +31,7 @@ extern const struct btext_fmt bt_formats[];
 #define BT_END \
 	"--- Below this line is a copy of the message|" \
 	"---Below this line is a copy of the message|" \
+	"--- Enclosed are the original headers|" \
 	"--- Mensaje original adjunto|" \
 	"---- START OF RETURNED MESSAGE|" \
 	"------ This is a copy of the message|" \

@@ -401,9 +401,16 @@ tracking_id(struct bctx *c)
 			return b_trim(v);
 	}
 	v = bp_field(c->a, c->orighdr, "Message-ID");
-	/* An auto-reply names the message it answers in In-Reply-To. */
+	/* An auto-reply names the message it answers in In-Reply-To,
+	 * some bounces in References (the last one is the parent). */
 	if (v == NULL)
 		v = bmime_header(c->a, GMIME_OBJECT(c->msg), "In-Reply-To");
+	if (v == NULL &&
+	    (v = bmime_header(c->a, GMIME_OBJECT(c->msg), "References"))) {
+		char *last = strrchr(v, '<');
+		if (last != NULL)
+			v = last;
+	}
 	if (v != NULL) {
 		char *lt = strchr(v, '<'), *gt;
 		if (lt != NULL && (gt = strchr(lt, '>')) != NULL) {

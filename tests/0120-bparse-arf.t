@@ -53,4 +53,11 @@ is "Removal-Recipient: recipient, action, detector, type" \
 is "Removal-Recipient: id from a text/rfc822-header part" \
     "$(col 1 8 "$T/out")" deals-51@example.org
 
+# An address named in both fields is one record.
+sed 's/^Removal-Recipient: Rosa.Ortiz@isp.example.net$/Original-Rcpt-To: rosa.ortiz@isp.example.net\
+&/' "$FIX/arf-removal.eml" >"$T/both.eml"
+"$BIN/bparse" "$T/both.eml" >"$T/both.out"
+is "the same address in Original-Rcpt-To and Removal-Recipient: one record" \
+    "$(cut -f3,4 "$T/both.out")" "rosa.ortiz@isp.example.net	complaint"
+
 done_testing

@@ -21,6 +21,12 @@ is "no -H: a returned message glued to its part's Content-Type line" \
 is "a returned message glued to its part's header is not the bounce's text" \
     "$("$BIN/bparse" "$FIX/dsn-leaked-rfc822.eml" | cut -f10)" \
     "Messages without To: fields are not accepted here"
+# No returned message: a References header names the original.
+sed -e '/^Message-ID: /a\
+References: <spring-sale-7@example.com>' -e '/^--- Below this line/,$d' \
+    "$FIX/families/qmail-1.eml" >"$T/refs.eml"
+is "no -H: no returned message, the original from References" \
+    "$(ids "$T/refs.eml" | cut -d' ' -f1)" "spring-sale-7@example.com"
 is "no -H: Message-ID from Exim's 'Message header follows' copy" \
     "$(ids "$FIX/families/exim-8.eml")" "weekly-4471@lists.example.com "
 
