@@ -182,8 +182,9 @@ smtp_scan(const char *text, char out[4], const char *classes)
 			p += 2;
 			continue;
 		}
+		/* "550-Text", "550-5.1.1", SES's "550-'Text'" */
 		if (p[3] == '-' && !isalpha((unsigned char)p[4]) &&
-		    !isdigit((unsigned char)p[4])) {
+		    !isdigit((unsigned char)p[4]) && p[4] != '\'') {
 			p += 2;
 			continue;
 		}

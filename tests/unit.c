@@ -607,6 +607,8 @@ test_smtp(void)
 		    "452" },
 		{ "host 192.0.2.250 said: 554 rejected", "554" },
 		{ "550-5.1.1 The email account does not exist", "550" },
+		{ "5.1.0 - Unknown address error 550-'No Such User Here'",
+		    "550" },
 		{ "SMTP error from remote mail server after RCPT TO:<a@b.cd>: "
 		    "host mx.b.cd [198.51.100.7]: 550 Unrouteable", "550" },
 		{ "(reason: 550 5.1.1 User unknown)", "550" },
