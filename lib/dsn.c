@@ -43,6 +43,37 @@ diag_code(char *v)
 	return b_trim(p);
 }
 
+/*
+ * A Remote-MTA value without a comment after the host name, unless the
+ * comment is only its address: "mx.example.com (192.0.2.1)" stays,
+ * "mx.example.com (mx01. -- server lmtp [Example Server 6.1])" loses
+ * everything from the parenthesis.  A trailing root dot goes too.
+ */
+static char *
+mta_name(char *v)
+{
+	char *p, *q;
+
+	if (v == NULL)
+		return v;
+	if ((p = strchr(v, '(')) != NULL) {
+		for (q = p + 1; *q && *q != ')'; q++)
+			if (!isxdigit((unsigned char)*q) &&
+			    !strchr(".:[] ", *q))
+				break;
+		if (*q != ')' || q == p + 1) {
+			*p = '\0';
+			v = b_trim(v);
+		}
+	}
+	/* the root's dot of a fully qualified name: "mx.example.com." */
+	if ((q = strchr(v, ' ')) == NULL)
+		q = v + strlen(v);
+	if (q > v + 1 && q[-1] == '.')
+		memmove(q - 1, q, strlen(q) + 1);
+	return v;
+}
+
 /* The reply in an X-Supplementary-Info field, or NULL. */
 static char *
 supplementary(char *v)
@@ -147,7 +178,7 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 		if (cmd != NULL && b_strcasestr(r->diag, cmd) == NULL)
 			r->diag = barena_printf(c->a, "%s (%s)", r->diag, cmd);
 	}
-	r->mta = untype(bp_field(c->a, blk, "Remote-MTA"));
+	r->mta = mta_name(untype(bp_field(c->a, blk, "Remote-MTA")));
 	if (r->mta == NULL || r->mta[0] == '\0')
 		r->mta = (char *)rmta_default;
 	bp_codes(c, r);

@@ -184,4 +184,14 @@ sed 's/^>>> DATA$/>>> ./' "$FIX/dsn-sendmail.eml" >"$T/dot.eml"
 is "transcript: a reply to the final dot is to the end of DATA" \
     "$(col 1 10 "$T/dot")" \
     "550 5.2.1 Mailbox disabled for this recipient (in reply to end of DATA command)"
+# Remote-MTA: a comment after the host goes unless it is the address;
+# so does the root's dot.
+sed -e 's/^Remote-MTA: dns; mx1.example.net$/Remote-MTA: dns; mx1.example.net. (mx01. -- server lmtp [Example Server 6.1])/' \
+    -e 's/^Remote-MTA: dns; mx.example.com$/Remote-MTA: dns; mx.example.com (192.0.2.8)/' \
+    "$FIX/dsn-postfix.eml" >"$T/mta.eml"
+"$BIN/bparse" "$T/mta.eml" >"$T/mta"
+is "Remote-MTA: comment and root dot dropped" "$(col 1 7 "$T/mta")" \
+    mx1.example.net
+is "Remote-MTA: an address in parentheses kept" "$(col 2 7 "$T/mta")" \
+    "mx.example.com (192.0.2.8)"
 done_testing
