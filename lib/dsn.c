@@ -440,6 +440,10 @@ bp_autoreply(struct bctx *c)
 	else if (autoreply_subject(c->subject) &&
 	    (as == NULL || b_strcasestr(as, "no") != as))
 		hit = 1;
+	/* The mail system's own notices are not a person's reply. */
+	if (c->from != NULL && bt_any(c->from, "mailer-daemon@|postmaster@|"
+	    "mailer_daemon@|mail delivery"))
+		hit = 0;
 	if (!hit || (r = bp_add(c, "autoreply")) == NULL)
 		return 0;
 	r->action = "autoreply";

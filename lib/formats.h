@@ -58,6 +58,15 @@ extern const struct btext_fmt bt_formats[];
 #define BT_FOOT \
 	"\n__________|\n-- \n|No action is required on your part"
 
+/* Words that say a delivery failed, for a text that names no address
+ * and returns no message. */
+#define BT_FAILED \
+	"not be delivered|n't be delivered|not delivered|undeliver|" \
+	"unable to deliver|delivery fail|failed|failure|rejected|" \
+	"unknown|does not exist|no such|permanent|returned|bounced|" \
+	"refused|not accepted|unzustellbar|non remis|no entregado|" \
+	"could not send|delayed|will retry|still being retried"
+
 /* Words of a delay warning (in the Subject or the text): the message
  * is still queued, so its recipients are "delayed", not "failed". */
 #define BT_DELAY_SUBJECT \

@@ -563,6 +563,14 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	c->listed = 0;
 	if (n > 0)
 		return from_preamble(c, s, e, n);
+	/* A notice from a mail system that names no address, returns no
+	 * message, says nothing failed (a mailbox quota warning to a local
+	 * user) and is not labelled a delivery report is no bounce. */
+	if (strcmp(f->name, "text") == 0 && c->orighdr == NULL &&
+	    !bt_any(c->body, BT_FAILED) && !bt_any(c->subject, BT_FAILED) &&
+	    !bt_any(c->tophdr, "report-type=delivery-status|"
+	    "report-type=\"delivery-status\""))
+		return 0;
 	/* No address in the text: Exim's "(generated from ADDR)" under an
 	 * undisclosed address names the address that was sent to; else
 	 * the recipient comes from the fallbacks (VERP, the returned

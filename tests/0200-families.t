@@ -21,7 +21,7 @@ todo() {
 }
 
 # Not bounces: whatever else they give, never a failed recipient.
-notbounce="autoreply-1 autoreply-2 autoreply-3 autoreply-4 challenge-1 challenge-2 human-reply-1"
+notbounce="autoreply-1 autoreply-2 autoreply-3 autoreply-4 notice-1 challenge-1 challenge-2 human-reply-1"
 
 # tis DESCRIPTION GOT WANT [TODO-REASON]: "is", as a TODO test when a
 # reason is given.
