@@ -56,7 +56,8 @@ extern const struct btext_fmt bt_formats[];
  * antivirus or a signature line) or boilerplate that no address or
  * diagnostic follows. */
 #define BT_FOOT \
-	"\n__________|\n-- \n|No action is required on your part"
+	"\n__________|\n-- \n|No action is required on your part|" \
+	"---------- Forwarded message"
 
 /* Words that say a delivery failed, for a text that names no address
  * and returns no message. */

@@ -175,10 +175,12 @@ smtp_scan(const char *text, char out[4], const char *classes)
 			p += 2;
 			continue;
 		}
-		/* The code ends at a blank, a '-' continuation, or the end. */
+		/* The code ends at a blank, a '-' continuation, or the end;
+		 * at a ':' only with an enhanced code next ("550: 5.1.1"). */
 		if (p[3] != ' ' && p[3] != '-' && p[3] != '\0' &&
 		    p[3] != '\t' && p[3] != ',' && p[3] != ']' &&
-		    p[3] != ';' && p[3] != ')') {
+		    p[3] != ';' && p[3] != ')' &&
+		    !(p[3] == ':' && enhanced_follows(p + 4))) {
 			p += 2;
 			continue;
 		}

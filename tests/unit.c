@@ -609,6 +609,8 @@ test_smtp(void)
 		{ "550-5.1.1 The email account does not exist", "550" },
 		{ "5.1.0 - Unknown address error 550-'No Such User Here'",
 		    "550" },
+		{ "550: 5.1.1 <a@b.cd>: Recipient address rejected", "550" },
+		{ "retry at 550: later", NULL },
 		{ "SMTP error from remote mail server after RCPT TO:<a@b.cd>: "
 		    "host mx.b.cd [198.51.100.7]: 550 Unrouteable", "550" },
 		{ "(reason: 550 5.1.1 User unknown)", "550" },
