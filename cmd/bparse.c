@@ -113,11 +113,12 @@ auto_jobs(int argc, char **argv)
 	return n > AUTOJOBS ? AUTOJOBS : (int)n;
 }
 
-/* Order of counts by type name (the first member of each). */
+/* Order of counts by type name. */
 static int
 bytype(const void *a, const void *b)
 {
-	return strcmp((const char *)a, (const char *)b);
+	return strcmp(((const struct bacct_type *)a)->name,
+	    ((const struct bacct_type *)b)->name);
 }
 
 /* Accounting records of other types are not bounces: say how many. */

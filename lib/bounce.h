@@ -32,12 +32,12 @@ char *b_strndup(const char *s, size_t n);
 
 size_t b_strlcpy(char *dst, const char *src, size_t size);
 /* Parse a decimal in [min, max]; returns 0 and sets *errstr on error. */
+long long b_strtonum(const char *s, long long min, long long max,
+    const char **errstr);
 /* getline(3) without the line end: a final LF, and a CR before it, go.
  * Returns the length left, or -1 at the end or on an error (errno).
  * *raw, when not NULL, gets the bytes read, line end included. */
 ssize_t b_getline(char **linep, size_t *capp, FILE *fp, size_t *raw);
-long long b_strtonum(const char *s, long long min, long long max,
-    const char **errstr);
 
 /* Case-insensitive (ASCII) search of needle in the first n bytes of hay.
  * Returns a pointer into hay or NULL. */
@@ -74,9 +74,9 @@ char *barena_strdup(struct barena *a, const char *s);
 char *barena_printf(struct barena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void barena_reset(struct barena *a);
+void barena_free(struct barena *a);
 /* The readable text of an HTML document (arena memory, *lenp bytes). */
 char *b_html_text(struct barena *a, const char *s, size_t n, size_t *lenp);
-void barena_free(struct barena *a);
 
 /* Write ISO 8601 UTC ("2014-11-04T15:01:16Z") of t into buf[21]. */
 void b_isotime(time_t t, char buf[21]);
@@ -251,11 +251,12 @@ int bparse_message(struct bparse *p, const struct bmsg *m,
 /* Accounting records of types that are not bounces or complaints are
  * passed over (no record); these are their counts by type. */
 #define BACCT_MAXTYPES 16
+struct bacct_type {
+	char name[8];
+	unsigned long count;
+};
 struct bparse_acct {
-	struct {
-		char name[8];
-		unsigned long count;
-	} types[BACCT_MAXTYPES];
+	struct bacct_type types[BACCT_MAXTYPES];
 	int ntypes;
 };
 /* The counts so far; the memory belongs to p. */

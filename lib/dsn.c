@@ -137,7 +137,7 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
 	char *fr = bp_field(c->a, blk, "Final-Recipient");
 	char *or = bp_field(c->a, blk, "Original-Recipient");
-	char *st, *addr = NULL, stbuf[12];
+	char *st, *addr = NULL, stbuf[12], sm[4];
 	struct bres *r;
 
 	if (fr == NULL && or == NULL)
@@ -161,9 +161,8 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	/* Some MTAs put an SMTP reply in the Status field ("553 Exceeded
 	 * maximum inbound message size"): it is what the report says. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && r->status == NULL &&
-	    st != NULL && (st[0] == '4' || st[0] == '5') &&
-	    isdigit((unsigned char)st[1]) && isdigit((unsigned char)st[2]) &&
-	    (st[3] == ' ' || st[3] == '-' || st[3] == '\0'))
+	    st != NULL && bsmtp_find(st, sm) && sm[0] != '2' &&
+	    strncmp(st, sm, 3) == 0)
 		r->diag = st;
 	/* Some MTAs leave the diagnostic out of the report and say it
 	 * only in the text part, next to the address. */
@@ -441,8 +440,7 @@ bp_autoreply(struct bctx *c)
 	    (as == NULL || b_strcasestr(as, "no") != as))
 		hit = 1;
 	/* The mail system's own notices are not a person's reply. */
-	if (c->from != NULL && bt_any(c->from, "mailer-daemon@|postmaster@|"
-	    "mailer_daemon@|mail delivery"))
+	if (bt_any(c->from, BT_MAILER))
 		hit = 0;
 	if (!hit || (r = bp_add(c, "autoreply")) == NULL)
 		return 0;

@@ -12,9 +12,6 @@
 
 #include "formats.h"
 
-#define MAILER "mailer-daemon|postmaster|mail delivery|post_master|" \
-	"mail.delivery.system|mailer daemon|mail deliver|mdaemon@"
-
 /* The usual openings of an Exim-written error section. */
 #define EXIM_START "address(es) failed:|following address failed:|" \
 	"following addresses failed:|address(es) deferred:|" \
@@ -53,7 +50,7 @@ const struct btext_fmt bt_formats[] = {
 	    .end = "---------------------------------------------------" },
 	{ .name = "kddi", .from = "dion.ne.jp|auone" },
 	{ .name = "docomo", .from = "docomo" },
-	{ .name = "apachejames", .from = MAILER,
+	{ .name = "apachejames", .from = BT_MAILER,
 	    .body = "Error message below:", .start = "Error message below:",
 	    .before = 1 },
 	{ .name = "verizon", .from = "vzwpix|vtext", .end = "Original Message:" },
@@ -69,7 +66,7 @@ const struct btext_fmt bt_formats[] = {
 	    .start = "cannot be delivered:|could not be delivered:|"
 	    "UNDELIVERABLE MAIL",
 	    .end = "If your message was also sent|The original message follows" },
-	{ .name = "opensmtpd", .from = MAILER,
+	{ .name = "opensmtpd", .from = BT_MAILER,
 	    .subject = "Delivery status notification",
 	    .body = "This is the MAILER-DAEMON, please DO NOT reply|"
 	    "Your message could not be delivered",
@@ -125,14 +122,14 @@ const struct btext_fmt bt_formats[] = {
 	/* ---- gateways and filters: a product name alone is not enough,
 	 * the message must come from a mail system too ---- */
 	{ .name = "trendmicro", .from = "InterScan|Trend Micro" },
-	{ .name = "mailmarshal", .from = MAILER, .body = "MailMarshal" },
-	{ .name = "mcafee", .from = MAILER, .body = "McAfee|MXLogic" },
-	{ .name = "barracuda", .from = MAILER, .body = "Barracuda" },
-	{ .name = "messagelabs", .from = MAILER,
+	{ .name = "mailmarshal", .from = BT_MAILER, .body = "MailMarshal" },
+	{ .name = "mcafee", .from = BT_MAILER, .body = "McAfee|MXLogic" },
+	{ .name = "barracuda", .from = BT_MAILER, .body = "Barracuda" },
+	{ .name = "messagelabs", .from = BT_MAILER,
 	    .body = "MessageLabs|Symantec.cloud" },
-	{ .name = "mimecast", .from = MAILER, .body = "Mimecast|mimecast.com" },
+	{ .name = "mimecast", .from = BT_MAILER, .body = "Mimecast|mimecast.com" },
 	/* ---- the rest: any text bounce from a mail system ---- */
-	{ .name = "text", .from = MAILER },
+	{ .name = "text", .from = BT_MAILER },
 	{ .name = "text", .subject = "undeliver|undelivered|delivery fail|"
 	    "returned mail|failure notice|delivery status notification|"
 	    "non-delivery|"
@@ -145,7 +142,6 @@ const struct btext_fmt bt_formats[] = {
 	    "no such user|user unknown|unknown user|does not exist|"
 	    "could not be delivered|undeliverable" },
 	/* A delivery report whose report part says nothing usable. */
-	{ .name = "text", .header = "report-type=delivery-status|"
-	    "report-type=\"delivery-status\"" },
+	{ .name = "text", .header = BT_DSN_REPORT },
 	{ .name = NULL }
 };

@@ -59,14 +59,14 @@ extern const struct btext_fmt bt_formats[];
 	"\n__________|\n-- \n|No action is required on your part|" \
 	"---------- Forwarded message"
 
-/* Words that say a delivery failed, for a text that names no address
- * and returns no message. */
+/* Words that say a delivery failed or is late, for a text that names
+ * no address and returns no message. */
 #define BT_FAILED \
 	"not be delivered|n't be delivered|not delivered|undeliver|" \
 	"unable to deliver|delivery fail|failed|failure|rejected|" \
 	"unknown|does not exist|no such|permanent|returned|bounced|" \
 	"refused|not accepted|unzustellbar|non remis|no entregado|" \
-	"could not send|delayed|will retry|still being retried"
+	BT_DELAY_SUBJECT "|" BT_DELAY_BODY
 
 /* Words of a delay warning (in the Subject or the text): the message
  * is still queued, so its recipients are "delayed", not "failed". */
@@ -78,6 +78,14 @@ extern const struct btext_fmt bt_formats[];
 	"has not yet been delivered|YOU DO NOT NEED TO RESEND|" \
 	"This is a warning message only|will continue to try|" \
 	"will keep trying|will retry for|attempts will continue to be made"
+
+/* The senders of a mail system's own notices. */
+#define BT_MAILER "mailer-daemon|postmaster|mail delivery|post_master|" \
+	"mail.delivery.system|mailer daemon|mail deliver|mdaemon@"
+
+/* The Content-Type of a message that is a delivery report. */
+#define BT_DSN_REPORT \
+	"report-type=delivery-status|report-type=\"delivery-status\""
 
 /* Does any of the '|'-separated alternatives occur in s? */
 int bt_any(const char *s, const char *alts);

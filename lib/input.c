@@ -115,15 +115,6 @@ struct loopctx {
 	unsigned long slot;
 };
 
-/* Is the next slot this process's to handle? */
-static int
-take_slot(struct loopctx *c)
-{
-	if (c->jobs <= 1)
-		return 1;
-	return c->slot++ % (unsigned long)c->jobs == (unsigned long)c->me;
-}
-
 /* Will the next slot be this process's?  (A message is one slot
  * whatever becomes of it, so a worker need not keep the others.) */
 static int
@@ -131,6 +122,16 @@ next_is_mine(const struct loopctx *c)
 {
 	return c->jobs <= 1 ||
 	    c->slot % (unsigned long)c->jobs == (unsigned long)c->me;
+}
+
+/* Take the next slot: is it this process's to handle? */
+static int
+take_slot(struct loopctx *c)
+{
+	int mine = next_is_mine(c);
+
+	c->slot++;
+	return mine;
 }
 
 /* A worker ends each of its slots with a NUL on its output, which no
@@ -815,10 +816,9 @@ run_workers(struct loopctx *c, const struct bmsg_jobs *j, int argc,
 	if (f == -2) {
 		int e = errno;
 		stop_workers(w, n);
-		free(w);
-		bbuf_free(&t);
 		errno = e;
-		return -1;
+		rv = -1;
+		goto out;
 	}
 	if (f != TOTALS) {
 		/* Worker died's output ended before its totals: the
@@ -827,9 +827,8 @@ run_workers(struct loopctx *c, const struct bmsg_jobs *j, int argc,
 		w[died].pid = -1;
 		stop_workers(w, n);
 		why_died(c, died, st);
-		free(w);
-		bbuf_free(&t);
-		return BMSG_FATAL;
+		rv = BMSG_FATAL;
+		goto out;
 	}
 	for (k = 0; k < n; k++) {
 		int st;
@@ -852,6 +851,7 @@ run_workers(struct loopctx *c, const struct bmsg_jobs *j, int argc,
 			j->merge(c->arg, t.s + i + 1, e - i - 1);
 			i = e;
 		}
+out:
 	bbuf_free(&t);
 	free(w);
 	return rv;

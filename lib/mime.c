@@ -212,7 +212,7 @@ bmime_headers(struct barena *a, GMimeObject *obj)
 char *
 bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 {
-	const char *raw;
+	const char *raw, *p;
 	char *dec, *out;
 
 	/* obj is NULL when GMime could make nothing of the message. */
@@ -223,14 +223,15 @@ bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 	if (strlen(raw) > BP_MAXHDR)
 		raw = barena_strndup(a, raw, BP_MAXHDR);
 	/* Plain ASCII without encoded words needs no decoding. */
-	for (const char *p = raw; *p; p++)
-		if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?')) {
-			dec = g_mime_utils_header_decode_text(NULL, raw);
-			out = bp_oneline(barena_strdup(a, dec ? dec : raw));
-			g_free(dec);
-			return out;
-		}
-	return bp_oneline(barena_strdup(a, raw));
+	for (p = raw; *p != '\0' && (unsigned char)*p < 0x80 &&
+	    !(p[0] == '=' && p[1] == '?'); p++)
+		;
+	if (*p == '\0')
+		return bp_oneline(barena_strdup(a, raw));
+	dec = g_mime_utils_header_decode_text(NULL, raw);
+	out = bp_oneline(barena_strdup(a, dec ? dec : raw));
+	g_free(dec);
+	return out;
 }
 
 time_t

@@ -494,7 +494,7 @@ static char *
 bare_local(struct bctx *c, const char *s, const char *e)
 {
 	const char *dom = c->from ? strrchr(c->from, '@') : NULL;
-	const char *p, *q, *t;
+	const char *p, *q, *t, *w;
 	size_t dl;
 
 	if (dom == NULL)
@@ -510,13 +510,11 @@ bare_local(struct bctx *c, const char *s, const char *e)
 		for (t = p; t < q && (isalnum((unsigned char)*t) ||
 		    *t == '.' || *t == '_' || *t == '-'); t++)
 			;
-		if (t == p || t - p > 64)
-			continue;
-		while (t < q && (*t == ' ' || *t == '\t'))
-			t++;
-		if (t == q)
+		for (w = t; w < q && (*w == ' ' || *w == '\t'); w++)
+			;
+		if (t > p && t - p <= 64 && w == q)
 			return baddr_norm(c->a, barena_printf(c->a, "%.*s%.*s",
-			    (int)(strcspn(p, " \t\n")), p, (int)dl, dom));
+			    (int)(t - p), p, (int)dl, dom));
 	}
 	return NULL;
 }
@@ -568,8 +566,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	 * user) and is not labelled a delivery report is no bounce. */
 	if (strcmp(f->name, "text") == 0 && c->orighdr == NULL &&
 	    !bt_any(c->body, BT_FAILED) && !bt_any(c->subject, BT_FAILED) &&
-	    !bt_any(c->tophdr, "report-type=delivery-status|"
-	    "report-type=\"delivery-status\""))
+	    !bt_any(c->tophdr, BT_DSN_REPORT))
 		return 0;
 	/* No address in the text: Exim's "(generated from ADDR)" under an
 	 * undisclosed address names the address that was sent to; else
