@@ -245,7 +245,7 @@ bp_dsn(struct bctx *c)
 static int
 sparse_feedback(struct bctx *c)
 {
-	if (bmime_header(c->a, GMIME_OBJECT(c->msg), JMRP_RCPT) != NULL)
+	if (bmime_header(c->a, c->msg, JMRP_RCPT) != NULL)
 		return 1;
 	return c->orighdr != NULL && (bt_any(c->subject,
 	    "complaint about message from|Email Feedback Report|"
@@ -257,7 +257,7 @@ sparse_feedback(struct bctx *c)
 static char *
 complainer(struct bctx *c)
 {
-	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg), JMRP_RCPT);
+	char *v = bmime_header(c->a, c->msg, JMRP_RCPT);
 
 	if (v == NULL && c->orighdr != NULL)
 		v = bp_field(c->a, c->orighdr, JMRP_RCPT);
@@ -355,7 +355,7 @@ unsub_match(struct bctx *c)
 	    "Envelope-To", "To", NULL };
 
 	for (int i = 0; hdrs[i] != NULL; i++) {
-		char *v = bmime_header(c->a, GMIME_OBJECT(c->msg), hdrs[i]);
+		char *v = bmime_header(c->a, c->msg, hdrs[i]);
 		char *addr, *tok;
 		if (v == NULL || (addr = baddr_norm(c->a, v)) == NULL)
 			continue;
@@ -375,7 +375,7 @@ unsub_match(struct bctx *c)
 int
 bp_unsubscribe(struct bctx *c)
 {
-	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+	char *v = bmime_header(c->a, c->msg,
 	    "X-Apple-Unsubscribe");
 	char *tok = c->o->nunsub > 0 ? unsub_match(c) : NULL;
 	struct bres *r;
@@ -422,7 +422,7 @@ autoreply_subject(const char *s)
 int
 bp_autoreply(struct bctx *c)
 {
-	GMimeObject *o = GMIME_OBJECT(c->msg);
+	GMimeObject *o = c->msg;
 	char *as = bmime_header(c->a, o, "Auto-Submitted");
 	char *prec = bmime_header(c->a, o, "Precedence");
 	int hit = 0;

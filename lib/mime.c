@@ -4,6 +4,23 @@
 
 #include "parse.h"
 
+/* The subtypes GMime would parse as a message of their own. */
+static const char *const msgtypes[] = { "rfc822", "rfc2822", "news",
+    "global" };
+
+int
+bmime_is_message(GMimeContentType *ct)
+{
+	if (ct == NULL || g_ascii_strcasecmp(
+	    g_mime_content_type_get_media_type(ct), "message") != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof msgtypes / sizeof msgtypes[0]; i++)
+		if (g_ascii_strcasecmp(g_mime_content_type_get_media_subtype(ct),
+		    msgtypes[i]) == 0)
+			return 1;
+	return 0;
+}
+
 void
 bmime_init(void)
 {
@@ -12,6 +29,13 @@ bmime_init(void)
 	if (done)
 		return;
 	g_mime_init();
+	/* An attached message is kept as a plain part, its bytes unparsed:
+	 * most bounces need only its header block, which is far cheaper to
+	 * read than a whole message tree is to build and free.  Those that
+	 * need more parse it on their own (bmime_parse()). */
+	for (size_t i = 0; i < sizeof msgtypes / sizeof msgtypes[0]; i++)
+		g_mime_object_register_type("message", msgtypes[i],
+		    GMIME_TYPE_PART);
 	/* GMime's initialisation ignores SIGPIPE; the tools are filters
 	 * and should end quietly when the reader goes away (| head). */
 	signal(SIGPIPE, SIG_DFL);
@@ -22,11 +46,11 @@ bmime_init(void)
 static GMimeParser *parser;
 static GMimeParserOptions *options;
 
-GMimeMessage *
+GMimeObject *
 bmime_parse(const char *buf, size_t len)
 {
 	GMimeStream *st;
-	GMimeMessage *m;
+	GMimeObject *m;
 
 	if (parser == NULL) {
 		parser = g_mime_parser_new();
@@ -41,24 +65,54 @@ bmime_parse(const char *buf, size_t len)
 	st = g_mime_stream_mem_new_with_buffer(buf, len);
 	g_mime_parser_init_with_stream(parser, st);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	m = g_mime_parser_construct_message(parser, options);
+	/* A part, not a GMimeMessage: the message's header block is the
+	 * part's, and GMime does not parse its address, date and subject
+	 * fields ahead (bmime_header() decodes what is asked for). */
+	m = g_mime_parser_construct_part(parser, options);
 	g_object_unref(st);
 	return m;
 }
 
-/* A charset name GMime's iconv layer can open, or NULL. */
+/*
+ * A converter from charset cs to UTF-8, or (iconv_t)-1 when iconv does
+ * not know cs.  Converters stay open for the next part in the same
+ * charset (opening one costs more than most parts take to read, and a
+ * mailbox uses few charsets); the caller never closes them.
+ */
+static iconv_t
+converter(const char *cs)
+{
+	static struct { char name[40]; iconv_t cd; } seen[8];
+	static unsigned next;
+	const size_t nseen = sizeof seen / sizeof seen[0];
+	iconv_t cd;
+
+	if (strlen(cs) >= sizeof seen[0].name)
+		return (iconv_t)-1;
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i].name[0] != '\0' &&
+		    g_ascii_strcasecmp(seen[i].name, cs) == 0) {
+			if (seen[i].cd != (iconv_t)-1)
+				iconv(seen[i].cd, NULL, NULL, NULL, NULL);
+			return seen[i].cd;
+		}
+	cd = g_mime_iconv_open("UTF-8", cs);
+	if (seen[next].name[0] != '\0' && seen[next].cd != (iconv_t)-1)
+		g_mime_iconv_close(seen[next].cd);
+	b_strlcpy(seen[next].name, cs, sizeof seen[0].name);
+	seen[next].cd = cd;
+	next = (next + 1) % nseen;
+	return cd;
+}
+
+/* A charset name iconv can convert from, or NULL. */
 static const char *
 usable_charset(const char *cs)
 {
-	iconv_t cd;
-
 	if (cs == NULL || g_ascii_strcasecmp(cs, "utf-8") == 0 ||
-	    g_ascii_strcasecmp(cs, "us-ascii") == 0)
+	    g_ascii_strcasecmp(cs, "us-ascii") == 0 ||
+	    converter(cs) == (iconv_t)-1)
 		return NULL;
-	cd = g_mime_iconv_open("UTF-8", cs);
-	if (cd == (iconv_t)-1)
-		return NULL;
-	g_mime_iconv_close(cd);
 	return cs;
 }
 
@@ -114,13 +168,12 @@ raw_content(struct barena *a, GMimeDataWrapper *dw, size_t *lenp)
 }
 
 char *
-bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
+bmime_part_bytes(struct barena *a, GMimePart *part, size_t *lenp)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GMimeStream *mem = NULL;
-	const char *cs, *data = NULL;
-	char *out = NULL, *conv = NULL;
-	size_t n = 0;
+	GMimeStream *mem;
+	GByteArray *ba;
+	char *out;
 
 	*lenp = 0;
 	if (dw == NULL)
@@ -130,33 +183,39 @@ bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 	case GMIME_CONTENT_ENCODING_7BIT:
 	case GMIME_CONTENT_ENCODING_8BIT:
 	case GMIME_CONTENT_ENCODING_BINARY:
-		if ((out = raw_content(a, dw, &n)) != NULL)
-			data = out;
+		if ((out = raw_content(a, dw, lenp)) != NULL)
+			return out;
 		break;
 	default:
 		break;
 	}
-	if (data == NULL) {
-		GByteArray *ba;
-		mem = g_mime_stream_mem_new();
-		g_mime_data_wrapper_write_to_stream(dw, mem);
-		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-		data = (const char *)ba->data;
-		n = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
-	}
-	if (n > 0 && (cs = part_charset(part, data, n)) != NULL) {
-		iconv_t cd = g_mime_iconv_open("UTF-8", cs);
-		if (cd != (iconv_t)-1) {
-			conv = g_mime_iconv_strndup(cd, data, n);
-			g_mime_iconv_close(cd);
-		}
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(dw, mem);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	*lenp = ba->len > BP_MAXTEXT ? BP_MAXTEXT : ba->len;
+	out = barena_strndup(a, *lenp ? (const char *)ba->data : "", *lenp);
+	g_object_unref(mem);
+	return out;
+}
+
+char *
+bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
+{
+	const char *cs;
+	char *out, *conv = NULL;
+	size_t n;
+
+	out = bmime_part_bytes(a, part, &n);
+	if (n > 0 && (cs = part_charset(part, out, n)) != NULL) {
+		iconv_t cd = converter(cs);
+		if (cd != (iconv_t)-1)
+			conv = g_mime_iconv_strndup(cd, out, n);
 	}
 	if (conv != NULL) {
 		n = strnlen(conv, BP_MAXTEXT);
 		out = barena_strndup(a, conv, n);
 		g_free(conv);
-	} else if (out == NULL)
-		out = barena_strndup(a, n ? data : "", n);
+	}
 	/* NUL bytes inside would cut the text short: make them blanks;
 	 * CRs become line ends as everywhere else (a CR before an LF, a
 	 * blank). */
@@ -166,8 +225,6 @@ bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 	    p++)
 		*p = p[1] == '\n' ? ' ' : '\n';
 	*lenp = n;
-	if (mem != NULL)
-		g_object_unref(mem);
 	return out;
 }
 
@@ -210,6 +267,36 @@ bmime_headers(struct barena *a, GMimeObject *obj)
 }
 
 char *
+bmime_header_block(struct barena *a, const char *s, size_t n)
+{
+	const char *p = s, *e = s + n, *nl;
+	GMimeObject *o;
+	char *out;
+
+	/* An mbox "From " line before the fields is no field. */
+	if (n > 5 && memcmp(s, "From ", 5) == 0 &&
+	    (nl = memchr(s, '\n', n)) != NULL) {
+		n -= (size_t)(nl + 1 - s);
+		s = p = nl + 1;
+		e = s + n;
+	}
+	/* GMime reads the fields up to the first blank line: the rest of
+	 * the message, the costly part, it need not see. */
+	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		if (nl == p || (nl == p + 1 && *p == '\r'))
+			break;
+		p = nl + 1;
+	}
+	if (p == e && (p == s || e[-1] != '\n'))
+		p = e;
+	if ((o = bmime_parse(s, (size_t)(p - s))) == NULL)
+		return barena_strdup(a, "");
+	out = bmime_headers(a, o);
+	g_object_unref(o);
+	return out;
+}
+
+char *
 bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 {
 	const char *raw, *p;
@@ -235,11 +322,15 @@ bmime_header(struct barena *a, GMimeObject *obj, const char *name)
 }
 
 time_t
-bmime_date(GMimeMessage *m)
+bmime_date(GMimeObject *m)
 {
-	GDateTime *dt = g_mime_message_get_date(m);
+	const char *v = g_mime_object_get_header(m, "Date");
+	GDateTime *dt;
+	time_t t;
 
-	if (dt == NULL)
+	if (v == NULL || (dt = g_mime_utils_header_decode_date(v)) == NULL)
 		return -1;
-	return (time_t)g_date_time_to_unix(dt);
+	t = (time_t)g_date_time_to_unix(dt);
+	g_date_time_unref(dt);
+	return t;
 }

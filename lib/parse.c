@@ -203,30 +203,38 @@ leaked(GMimeObject *o)
 
 static void walk(struct bctx *c, GMimeObject *o, int depth);
 
+static void walk_part(struct bctx *c, GMimeObject *o, int depth);
+
 /*
  * An attached message is the returned original, unless it is itself a
  * report (a bounce forwarded by a gateway or a person): then its parts
- * are what the bounce says.
+ * are what the bounce says, and only then is it parsed.
  */
 static void
 returned_message(struct bctx *c, GMimeObject *o, int depth)
 {
-	GMimeMessage *om;
-	GMimeObject *body;
+	GMimeContentType *ct;
+	GMimeObject *m;
+	char *text, *hdr, *type;
+	size_t n;
 
-	om = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-	if (om == NULL)
-		return;
-	body = g_mime_message_get_mime_part(om);
-	if (c->dsn == NULL && c->arf == NULL && body != NULL &&
-	    ct_is(g_mime_object_get_content_type(body), "multipart",
-	    "report")) {
-		walk(c, body, depth + 1);
-		return;
+	text = bmime_part_bytes(c->a, GMIME_PART(o), &n);
+	hdr = bmime_header_block(c->a, text, n);
+	if (c->dsn == NULL && c->arf == NULL &&
+	    (type = bp_field(c->a, hdr, "Content-Type")) != NULL &&
+	    (ct = g_mime_content_type_parse(NULL, type)) != NULL) {
+		int report = g_mime_content_type_is_type(ct, "multipart",
+		    "report");
+		g_object_unref(ct);
+		if (report && depth < BP_MAXDEPTH &&
+		    (m = bmime_parse(text, n)) != NULL) {
+			walk_part(c, m, depth + 1);
+			g_object_unref(m);
+			return;
+		}
 	}
-	if (c->orighdr != NULL)
-		return;
-	c->orighdr = bmime_headers(c->a, GMIME_OBJECT(om));
+	if (c->orighdr == NULL)
+		c->orighdr = hdr;
 }
 
 static void
@@ -291,7 +299,7 @@ lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
 {
 	const char *pro = g_mime_multipart_get_prologue(mp);
 	const char *p, *e;
-	GMimeMessage *m;
+	GMimeObject *m;
 	char *bnd, *doc;
 
 	if (pro == NULL || *pro == '\0')
@@ -315,25 +323,17 @@ lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
 	    "boundary=\"%s\"\n\n%s", bnd, pro);
 	if ((m = bmime_parse(doc, strlen(doc))) == NULL)
 		return;
-	walk(c, g_mime_message_get_mime_part(m), depth + 1);
+	walk_part(c, m, depth + 1);
 	g_object_unref(m);
 }
 
+/* A part by its type: the parts of a multipart, an attached message, a
+ * leaf. */
 static void
-walk(struct bctx *c, GMimeObject *o, int depth)
+walk_part(struct bctx *c, GMimeObject *o, int depth)
 {
 	if (o == NULL || depth > BP_MAXDEPTH)
 		return;
-	/* A returned message or header block written right after its
-	 * part's Content-Type line, with no blank line between, is to a
-	 * MIME parser the part's own header (and its Content-Type may be
-	 * the returned message's): such a part is the returned message,
-	 * not text of the bounce. */
-	if (depth > 0 && leaked(o)) {
-		if (c->orighdr == NULL)
-			c->orighdr = bmime_headers(c->a, o);
-		return;
-	}
 	if (GMIME_IS_MULTIPART(o)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(o);
 		int n = g_mime_multipart_get_count(mp);
@@ -343,15 +343,29 @@ walk(struct bctx *c, GMimeObject *o, int depth)
 			lost_boundary(c, mp, depth);
 		return;
 	}
-	if (GMIME_IS_MESSAGE_PART(o)) {
-		GMimeContentType *ct = g_mime_object_get_content_type(o);
-		if (ct_is(ct, "message", "delivery-status") ||
-		    ct_is(ct, "message", "feedback-report"))
-			return;
+	if (GMIME_IS_PART(o) &&
+	    bmime_is_message(g_mime_object_get_content_type(o))) {
 		returned_message(c, o, depth);
 		return;
 	}
 	leaf(c, o, 0);
+}
+
+/* A part inside the message. */
+static void
+walk(struct bctx *c, GMimeObject *o, int depth)
+{
+	/* A returned message or header block written right after its
+	 * part's Content-Type line, with no blank line between, is to a
+	 * MIME parser the part's own header (and its Content-Type may be
+	 * the returned message's): such a part is the returned message,
+	 * not text of the bounce. */
+	if (o != NULL && leaked(o)) {
+		if (c->orighdr == NULL)
+			c->orighdr = bmime_headers(c->a, o);
+		return;
+	}
+	walk_part(c, o, depth);
 }
 
 /* ---- attribution and fallbacks ---- */
@@ -395,7 +409,7 @@ tracking_id(struct bctx *c)
 	if (c->o->idheader != NULL) {
 		v = orig_field(c, c->o->idheader);
 		if (v == NULL)
-			v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+			v = bmime_header(c->a, c->msg,
 			    c->o->idheader);
 		if (v != NULL)
 			return b_trim(v);
@@ -404,9 +418,9 @@ tracking_id(struct bctx *c)
 	/* An auto-reply names the message it answers in In-Reply-To,
 	 * some bounces in References (the last one is the parent). */
 	if (v == NULL)
-		v = bmime_header(c->a, GMIME_OBJECT(c->msg), "In-Reply-To");
+		v = bmime_header(c->a, c->msg, "In-Reply-To");
 	if (v == NULL &&
-	    (v = bmime_header(c->a, GMIME_OBJECT(c->msg), "References"))) {
+	    (v = bmime_header(c->a, c->msg, "References"))) {
 		char *last = strrchr(v, '<');
 		if (last != NULL)
 			v = last;
@@ -430,7 +444,7 @@ verp_rcpt(struct bctx *c)
 	    "Envelope-To", "To", NULL };
 
 	for (int i = 0; hdrs[i] != NULL; i++) {
-		char *v = bmime_header(c->a, GMIME_OBJECT(c->msg), hdrs[i]);
+		char *v = bmime_header(c->a, c->msg, hdrs[i]);
 		char *addr, *dec;
 		if (v == NULL || (addr = baddr_norm(c->a, v)) == NULL)
 			continue;
@@ -458,7 +472,7 @@ own_address(struct bctx *c, const char *addr)
 	if (v != NULL && (v = baddr_norm(c->a, v)) != NULL &&
 	    strcmp(v, addr) == 0)
 		return 1;
-	v = bmime_header(c->a, GMIME_OBJECT(c->msg), "To");
+	v = bmime_header(c->a, c->msg, "To");
 	return v != NULL && strchr(v, ',') == NULL &&
 	    (v = baddr_norm(c->a, v)) != NULL && strcmp(v, addr) == 0;
 }
@@ -481,7 +495,7 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 		return;
 	}
 	/* The bounce's own X-Failed-Recipients, when it names just one. */
-	v = bmime_header(c->a, GMIME_OBJECT(c->msg), "X-Failed-Recipients");
+	v = bmime_header(c->a, c->msg, "X-Failed-Recipients");
 	if (v != NULL && strchr(v, ',') == NULL &&
 	    (v = baddr_norm(c->a, v)) != NULL) {
 		r->rcpt = v;
@@ -581,10 +595,10 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 		return bp_acct(c, &p->acct) < 0 ? 0 : emit_all(c, emit, arg);
 	c->msg = bmime_parse(m->data, m->len);
 	if (c->msg != NULL) {
-		c->subject = bmime_header(c->a, GMIME_OBJECT(c->msg),
+		c->subject = bmime_header(c->a, c->msg,
 		    "Subject");
-		c->from = bmime_header(c->a, GMIME_OBJECT(c->msg), "From");
-		walk(c, g_mime_message_get_mime_part(c->msg), 0);
+		c->from = bmime_header(c->a, c->msg, "From");
+		walk_part(c, c->msg, 0);
 		c->date = report_date(c);
 		/* The order matters: a report that says what happened beats
 		 * a guess from text, and only then is it an auto-reply. */

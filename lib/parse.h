@@ -19,21 +19,32 @@
 
 /* Initialise GMime once per process; safe to call again. */
 void bmime_init(void);
-/* Parse a message from memory.  Returns a new reference the caller
- * drops with g_object_unref(), or NULL when nothing could be parsed. */
-GMimeMessage *bmime_parse(const char *buf, size_t len);
+/* Parse a message from memory: its top part, which holds the message's
+ * header block.  Returns a new reference the caller drops with
+ * g_object_unref(), or NULL when nothing could be parsed.  Attached
+ * messages are leaf parts (bmime_is_message()), not parsed. */
+GMimeObject *bmime_parse(const char *buf, size_t len);
+/* Is this the type of an attached message (message/rfc822 and kin)? */
+int bmime_is_message(GMimeContentType *ct);
+/* The content of a leaf part with its transfer encoding undone, bytes
+ * as they are (at most BP_MAXTEXT).  Arena memory, NUL-ended; *lenp
+ * gets the length.  Never NULL. */
+char *bmime_part_bytes(struct barena *a, GMimePart *part, size_t *lenp);
 /* The decoded content of a leaf part as UTF-8 (transfer encoding and
  * charset undone, at most BP_MAXTEXT bytes).  Arena memory, NUL-ended;
  * *lenp gets the length.  Never NULL. */
 char *bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp);
-/* The header block of a message as text, at most BP_MAXTEXT bytes
+/* The header block of a part as text, at most BP_MAXTEXT bytes
  * (arena memory, never NULL). */
 char *bmime_headers(struct barena *a, GMimeObject *obj);
+/* The header fields at the start of the message text s of n bytes, up
+ * to its blank line (arena memory, never NULL). */
+char *bmime_header_block(struct barena *a, const char *s, size_t n);
 /* A header's value, RFC 2047-decoded to UTF-8, unfolded (arena memory),
  * or NULL. */
 char *bmime_header(struct barena *a, GMimeObject *obj, const char *name);
 /* Unix time of a message's Date header, or -1. */
-time_t bmime_date(GMimeMessage *m);
+time_t bmime_date(GMimeObject *m);
 
 /* ---- one result: a record in the making ---- */
 struct bres {
@@ -46,7 +57,7 @@ struct bctx {
 	struct barena *a;
 	const struct bparse_opts *o;
 	const struct bmsg *m;
-	GMimeMessage *msg;
+	GMimeObject *msg;	/* the message's top part */
 	char *subject, *from;	/* decoded, or NULL */
 	char *dsn;		/* delivery-status text (all such parts) */
 	char *arf;		/* feedback-report text */

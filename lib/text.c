@@ -312,7 +312,7 @@ exclusions(struct bctx *c)
 	c->nexcl = 0;
 	if (c->from != NULL && (v = baddr_norm(c->a, c->from)) != NULL)
 		c->excl[c->nexcl++] = v;
-	v = bmime_header(c->a, GMIME_OBJECT(c->msg), "To");
+	v = bmime_header(c->a, c->msg, "To");
 	if (v != NULL && strchr(v, ',') == NULL &&
 	    (v = baddr_norm(c->a, v)) != NULL)
 		c->excl[c->nexcl++] = v;
@@ -369,7 +369,7 @@ static int
 failed_header(struct bctx *c, const struct btext_fmt *f, const char *s,
     const char *e)
 {
-	char *v = bmime_header(c->a, GMIME_OBJECT(c->msg),
+	char *v = bmime_header(c->a, c->msg,
 	    "X-Failed-Recipients");
 	int n = 0;
 

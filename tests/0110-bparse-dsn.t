@@ -194,4 +194,19 @@ is "Remote-MTA: comment and root dot dropped" "$(col 1 7 "$T/mta")" \
     mx1.example.net
 is "Remote-MTA: an address in parentheses kept" "$(col 2 7 "$T/mta")" \
     "mx.example.com (192.0.2.8)"
+# A report forwarded as an attached message (by a gateway or a person):
+# what the attached report says is the bounce.
+{
+	printf 'From: helpdesk@example.org\nTo: news@example.org\n'
+	printf 'Subject: Fwd: Undelivered Mail Returned to Sender\n'
+	printf 'MIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/mixed; boundary="fwd"\n\n'
+	printf -- '--fwd\nContent-Type: text/plain\n\nSee below.\n\n'
+	printf -- '--fwd\nContent-Type: message/rfc822\n\n'
+	cat "$FIX/dsn-postfix.eml"
+	printf -- '\n--fwd--\n'
+} >"$T/fwd.eml"
+is "a forwarded report: its records" \
+    "$("$BIN/bparse" "$T/fwd.eml" | cut -f3-6,8,9)" \
+    "$("$BIN/bparse" "$FIX/dsn-postfix.eml" | cut -f3-6,8,9)"
 done_testing

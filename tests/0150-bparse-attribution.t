@@ -30,6 +30,20 @@ is "no -H: no returned message, the original from References" \
 is "no -H: Message-ID from Exim's 'Message header follows' copy" \
     "$(ids "$FIX/families/exim-8.eml")" "weekly-4471@lists.example.com "
 
+# The returned message with an mbox "From " line before its header,
+# and one sent quoted-printable: its fields are read all the same.
+sed '/^Content-Transfer-Encoding: 8bit$/{n;a\
+From bounces@lists.example.org Tue Nov  4 16:01:10 2014
+}' "$FIX/dsn-postfix.eml" >"$T/fromline.eml"
+is "no -H: a returned message opening with a From line" \
+    "$(ids "$T/fromline.eml")" \
+    "news-2014-11.17@app.example.org news-2014-11.17@app.example.org "
+sed -e 's/^Content-Transfer-Encoding: 8bit$/Content-Transfer-Encoding: quoted-printable/' \
+    -e '/^Message-ID: <news/s/@/=40/' "$FIX/dsn-postfix.eml" >"$T/qp.eml"
+is "no -H: a returned message sent quoted-printable" \
+    "$(ids "$T/qp.eml")" \
+    "news-2014-11.17@app.example.org news-2014-11.17@app.example.org "
+
 # ---- -H: the unique header ----
 is "-H: from a returned message/rfc822" \
     "$(ids -H x-bounce-identifier "$FIX/dsn-postfix.eml")" \
