@@ -270,8 +270,6 @@ char *
 bmime_header_block(struct barena *a, const char *s, size_t n)
 {
 	const char *p = s, *e = s + n, *nl;
-	GMimeObject *o;
-	char *out;
 
 	/* An mbox "From " line before the fields is no field. */
 	if (n > 5 && memcmp(s, "From ", 5) == 0 &&
@@ -280,20 +278,15 @@ bmime_header_block(struct barena *a, const char *s, size_t n)
 		s = p = nl + 1;
 		e = s + n;
 	}
-	/* GMime reads the fields up to the first blank line: the rest of
-	 * the message, the costly part, it need not see. */
+	/* The fields end at the first blank line. */
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		if (nl == p || (nl == p + 1 && *p == '\r'))
 			break;
 		p = nl + 1;
 	}
-	if (p == e && (p == s || e[-1] != '\n'))
+	if (p < e && memchr(p, '\n', (size_t)(e - p)) == NULL)
 		p = e;
-	if ((o = bmime_parse(s, (size_t)(p - s))) == NULL)
-		return barena_strdup(a, "");
-	out = bmime_headers(a, o);
-	g_object_unref(o);
-	return out;
+	return barena_strndup(a, s, (size_t)(p - s));
 }
 
 char *
