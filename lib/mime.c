@@ -45,12 +45,23 @@ bmime_init(void)
 /* One parser and one set of options serve every message. */
 static GMimeParser *parser;
 static GMimeParserOptions *options;
+static GMimeStream *nothing;	/* the parser's stream between messages */
+
+/* Free an array made around a buffer that is not the array's: the
+ * buffer is taken out first. */
+static void
+drop_array(gpointer ba)
+{
+	(void)g_byte_array_steal(ba, NULL);
+	g_byte_array_unref(ba);
+}
 
 GMimeObject *
 bmime_parse(const char *buf, size_t len)
 {
 	GMimeStream *st;
 	GMimeObject *m;
+	GByteArray *ba;
 
 	if (parser == NULL) {
 		parser = g_mime_parser_new();
@@ -59,16 +70,22 @@ bmime_parse(const char *buf, size_t len)
 		    GMIME_RFC_COMPLIANCE_LOOSE);
 		g_mime_parser_options_set_address_compliance_mode(options,
 		    GMIME_RFC_COMPLIANCE_LOOSE);
+		nothing = g_mime_stream_null_new();
 	}
-	/* The stream holds a copy of buf; the message keeps a reference
-	 * to it while its parts do. */
-	st = g_mime_stream_mem_new_with_buffer(buf, len);
+	/* The stream reads buf itself, not a copy: the parts of the
+	 * message keep references to the stream, and the stream frees
+	 * only its array around buf when the last one goes. */
+	ba = g_byte_array_new_take((guint8 *)buf, len);
+	st = g_mime_stream_mem_new_with_byte_array(ba);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+	g_object_set_data_full(G_OBJECT(st), "bounce-buffer", ba, drop_array);
 	g_mime_parser_init_with_stream(parser, st);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	/* A part, not a GMimeMessage: the message's header block is the
 	 * part's, and GMime does not parse its address, date and subject
 	 * fields ahead (bmime_header() decodes what is asked for). */
 	m = g_mime_parser_construct_part(parser, options);
+	g_mime_parser_init_with_stream(parser, nothing);
 	g_object_unref(st);
 	return m;
 }
@@ -321,7 +338,13 @@ bmime_date(GMimeObject *m)
 	GDateTime *dt;
 	time_t t;
 
-	if (v == NULL || (dt = g_mime_utils_header_decode_date(v)) == NULL)
+	if (v == NULL)
+		return -1;
+	/* The plain reader first: GMime's makes a GDateTime and a time
+	 * zone object for every date. */
+	if ((t = b_parsedate(v)) >= 0)
+		return t;
+	if ((dt = g_mime_utils_header_decode_date(v)) == NULL)
 		return -1;
 	t = (time_t)g_date_time_to_unix(dt);
 	g_date_time_unref(dt);

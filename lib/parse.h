@@ -20,7 +20,8 @@
 /* Initialise GMime once per process; safe to call again. */
 void bmime_init(void);
 /* Parse a message from memory: its top part, which holds the message's
- * header block.  Returns a new reference the caller drops with
+ * header block.  buf is read in place: it must stay as it is until the
+ * result is dropped.  Returns a new reference the caller drops with
  * g_object_unref(), or NULL when nothing could be parsed.  Attached
  * messages are leaf parts (bmime_is_message()), not parsed. */
 GMimeObject *bmime_parse(const char *buf, size_t len);
