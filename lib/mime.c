@@ -114,7 +114,8 @@ bmime_parse(const char *buf, size_t len)
  * A converter from charset cs to UTF-8, or (iconv_t)-1 when iconv does
  * not know cs.  Converters stay open for the next part in the same
  * charset (opening one costs more than most parts take to read, and a
- * mailbox uses few charsets); the caller never closes them.
+ * mailbox uses few charsets); the caller never closes them.  A name of
+ * 40 bytes or more names no charset iconv knows.
  */
 static iconv_t
 converter(const char *cs)
