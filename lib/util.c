@@ -425,13 +425,15 @@ date_num(const char *p)
 /*
  * Tolerant RFC 5322 date parsing: "[Day,] DD Mon YYYY HH:MM[:SS] zone",
  * also the asctime order of mbox "From " lines ("Mon Jan  2 15:04:05
- * 2006") and ISO "YYYY-MM-DD HH:MM:SS".  Missing zone means UTC.
+ * 2006") and ISO "YYYY-MM-DD HH:MM:SS".  Missing zone means UTC.  The
+ * first complete date wins: what follows it (another header glued on by
+ * a broken mailer) is not read.
  */
 time_t
 b_parsedate(const char *s)
 {
 	long long y = -1, days;
-	int mon = -1, d = -1, hh = 0, mm = 0, ss = 0, off = 0;
+	int mon = -1, d = -1, hh = 0, mm = 0, ss = 0, off = 0, timed = 0;
 	const char *p = s;
 	char word[16];
 
@@ -449,7 +451,10 @@ b_parsedate(const char *s)
 			while (isdigit((unsigned char)*q))
 				q++;
 			if (*q == ':' && isdigit((unsigned char)q[1])) {
-				/* a time */
+				/* a time: a second one is past the date */
+				if (timed)
+					break;
+				timed = 1;
 				hh = date_num(p);
 				mm = date_num(q + 1);
 				q++;
@@ -495,6 +500,8 @@ b_parsedate(const char *s)
 		}
 		if (*p == '+' || *p == '-') {
 			off = zone_offset(p);
+			if (timed && y >= 0 && mon >= 0 && d >= 0)
+				break;	/* the zone ends a complete date */
 			p++;
 			while (isdigit((unsigned char)*p) || *p == ':')
 				p++;
@@ -521,8 +528,11 @@ b_parsedate(const char *s)
 			mon = month_index(word);
 		else if (isupper((unsigned char)word[0]) && n <= 4 &&
 		    (word[n - 1] == 'T' || strcmp(word, "Z") == 0 ||
-		    strcmp(word, "UT") == 0))
+		    strcmp(word, "UT") == 0)) {
 			off = zone_offset(word);
+			if (timed && y >= 0 && mon >= 0 && d >= 0)
+				break;
+		}
 		p += n;
 		while (*p && !isspace((unsigned char)*p) && *p != ',')
 			p++;

@@ -680,6 +680,13 @@ test_dates(void)
 		{ "  Tue, 4 Nov 2014\n\t15:01:16 +0000", "2014-11-04T15:01:16Z" },
 		{ "Sat, 29 Feb 2020 12:00:00 +0000", "2020-02-29T12:00:00Z" },
 		{ "Mon, 1 Jan 2001 00:30:00 +0100", "2000-12-31T23:30:00Z" },
+		/* the first complete date wins over what a broken mailer
+		 * glued on after it */
+		{ "Fri, 07 Apr 2023 17:30:44 +0200Received: from mx (mx "
+		    "[192.0.2.1]); Fri, 07 Apr 2023 17:30:35 +0200",
+		    "2023-04-07T15:30:44Z" },
+		{ "Tue, 4 Nov 2014 15:01:16 GMT Tue, 4 Nov 2014 18:00:00 +0500",
+		    "2014-11-04T15:01:16Z" },
 		/* asctime order of mbox "From " lines */
 		{ "Tue Nov  4 15:01:16 2014", "2014-11-04T15:01:16Z" },
 		{ "Thu Jan  1 00:00:00 1970", "1970-01-01T00:00:00Z" },
