@@ -47,6 +47,7 @@ baddr_valid(const char *s)
  *   <user@example.com>            angle brackets, also inside a phrase
  *   "a b"@example.com             quoted local part (kept quoted unless
  *                                 the quotes are needless)
+ *   <"user@example.com">          the whole address quoted
  *   user@example.com (comment)    trailing comment or junk
  * The domain is lower-cased; so is the local part, as the toolset keys
  * its state on addresses and senders rarely rely on local-part case.
@@ -108,6 +109,14 @@ baddr_norm(struct barena *a, const char *s)
 	    memrchr(start, '@', (size_t)(end - start)) > (const void *)start)))
 		end--;
 	if (end - start >= 2 && *start == '\'' && end[-1] == '\'') {
+		start++;
+		end--;
+	}
+	/* The whole address in quotes ("user@example.com"), not only its
+	 * local part. */
+	if (end - start >= 2 && *start == '"' && end[-1] == '"' &&
+	    memchr(start + 1, '"', (size_t)(end - start - 2)) == NULL &&
+	    memchr(start + 1, '@', (size_t)(end - start - 2)) != NULL) {
 		start++;
 		end--;
 	}

@@ -140,7 +140,15 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	char *st, *addr = NULL, stbuf[12], sm[4];
 	struct bres *r;
 
-	if (fr == NULL && or == NULL)
+	/* A block that names no recipient is the report's own fields,
+	 * unless it says what became of a recipient (an Action and a
+	 * Status, no Reporting-MTA): then the address comes from elsewhere
+	 * (see fallback_rcpt()). */
+	if (fr == NULL && or == NULL &&
+	    (bp_field(c->a, blk, "Action") == NULL ||
+	    bp_field(c->a, blk, "Status") == NULL ||
+	    bp_field(c->a, blk, "Reporting-MTA") != NULL ||
+	    bp_field(c->a, blk, "Arrival-Date") != NULL))
 		return;
 	if (or != NULL)
 		addr = baddr_norm(c->a, or);

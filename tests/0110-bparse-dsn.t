@@ -209,4 +209,37 @@ is "Remote-MTA: an address in parentheses kept" "$(col 2 7 "$T/mta")" \
 is "a forwarded report: its records" \
     "$("$BIN/bparse" "$T/fwd.eml" | cut -f3-6,8,9)" \
     "$("$BIN/bparse" "$FIX/dsn-postfix.eml" | cut -f3-6,8,9)"
+# A per-recipient block that names no recipient: the address comes from
+# X-Failed-Recipients (or stays empty), the block's Action and Status
+# hold; the report's own fields, an Action among them, make no record.
+dsn_norcpt() {
+	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\n%s' "$1"
+	printf 'MIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: text/plain\n\nDelivery failed.\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.com\n%s' "$2"
+	printf 'Action: failed\nStatus: 5.1.1\n\n--r--\n'
+}
+dsn_norcpt 'X-Failed-Recipients: gone@example.net
+' '
+' >"$T/norcpt-xfr.eml"
+is "a block without a recipient: the address from X-Failed-Recipients" \
+    "$("$BIN/bparse" "$T/norcpt-xfr.eml" | cut -f3-5)" \
+    "$(printf 'gone@example.net\tfailed\t5.1.1')"
+dsn_norcpt '' '
+' >"$T/norcpt.eml"
+is "a block without a recipient and nothing to name it: no address" \
+    "$("$BIN/bparse" "$T/norcpt.eml" | cut -f3-5)" \
+    "$(printf -- '-\tfailed\t5.1.1')"
+dsn_norcpt '' 'Action: failed
+Arrival-Date: Mon, 15 Nov 2010 05:34:29 -0800
+
+Final-Recipient: rfc822; kept@example.net
+Diagnostic-Code: smtp; 550 5.1.1 unknown user
+' >"$T/msgaction.eml"
+is "an Action among the report's own fields makes no record" \
+    "$("$BIN/bparse" "$T/msgaction.eml" | cut -f3-5)" \
+    "$(printf 'kept@example.net\tfailed\t5.1.1')"
 done_testing
