@@ -357,6 +357,42 @@ unwrap(char *s, size_t n)
 	return (size_t)(w - s);
 }
 
+/* May c stand in the local part of an address? */
+static int
+local_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	    (c >= 'A' && c <= 'Z') || strchr("._%+-=!#$&'*/?^`{|}~", c);
+}
+
+/*
+ * The local part of every address in the text as "x": words inside an
+ * address ("virus@", "blacklist@", "dmarc-reports@") are no evidence of
+ * what went wrong.  The domain stays (a blocklist's host name is).
+ * Returns the new length.
+ */
+static size_t
+mask_locals(char *s, size_t n)
+{
+	char *r, *w, *e = s + n;
+
+	if (memchr(s, '@', n) == NULL)
+		return n;
+	for (r = w = s; r < e;) {
+		if (*r == '@' && r + 1 < e && local_char((unsigned char)r[1])) {
+			char *q = w;
+			while (q > s && local_char((unsigned char)q[-1]))
+				q--;
+			if (q < w) {
+				w = q;
+				*w++ = 'x';
+			}
+		}
+		*w++ = *r++;
+	}
+	return (size_t)(w - s);
+}
+
 /* ---- the rules language ---- */
 
 static int
@@ -1194,7 +1230,8 @@ bclass_classify(struct bclass *c, const struct brec *r,
 		c->low = b_realloc(c->low, c->lowcap);
 	}
 	n = fold(c->low, diag, n, 1);
-	ri.diaglen = unwrap(c->low, n);
+	n = unwrap(c->low, n);
+	ri.diaglen = mask_locals(c->low, n);
 	c->low[ri.diaglen] = '\0';
 	ri.diag = c->low;
 

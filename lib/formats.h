@@ -57,7 +57,8 @@ extern const struct btext_fmt bt_formats[];
  * diagnostic follows. */
 #define BT_FOOT \
 	"\n__________|\n-- \n|No action is required on your part|" \
-	"---------- Forwarded message"
+	"---------- Forwarded message|This email has been scanned|" \
+	"This e-mail has been scanned|This message has been scanned"
 
 /* Words that say a delivery failed or is late, for a text that names
  * no address and returns no message. */

@@ -272,10 +272,21 @@ text_mta(struct bctx *c, const char *diag)
 static char *
 clip(struct bctx *c, const char *s, const char *e)
 {
+	const char *p;
+
 	if (e < s)
 		e = s;
 	if (e - s > DIAG_MAX)
 		e = s + DIAG_MAX;
+	/* A rule of dashes or the like that closes the text is no part
+	 * of what it says. */
+	for (p = e; p > s && isspace((unsigned char)p[-1]); p--)
+		;
+	while (p > s && strchr("-_=*", p[-1]) != NULL)
+		p--;
+	if (p < e && e - p >= 4 && (p == s || isspace((unsigned char)p[-1])) &&
+	    strspn(p, "-_=* \t\n") >= (size_t)(e - p))
+		e = p;
 	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
 }
 
