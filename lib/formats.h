@@ -58,7 +58,8 @@ extern const struct btext_fmt bt_formats[];
 #define BT_FOOT \
 	"\n__________|\n-- \n|No action is required on your part|" \
 	"---------- Forwarded message|This email has been scanned|" \
-	"This e-mail has been scanned|This message has been scanned"
+	"This e-mail has been scanned|This message has been scanned|" \
+	"Error Detail (phquery"
 
 /* Words that say a delivery failed or is late, for a text that names
  * no address and returns no message. */
