@@ -91,40 +91,70 @@ b_strtonum(const char *s, long long min, long long max, const char **errstr)
 	return *errstr ? 0 : v;
 }
 
+/*
+ * How common a byte is in the text of bounces, roughly: letters by
+ * their frequency in English, then digits; 0 for the rest.  The search
+ * below looks for the needle's least common byte.
+ */
+static const unsigned char *
+commonness(void)
+{
+	static unsigned char tab[256];
+	static const char order[] = "etaoinsrhldcumfpgwybvkxjqz";
+
+	if (tab[' '] == 0) {
+		for (int i = 0; order[i] != '\0'; i++) {
+			tab[(unsigned char)order[i]] = (unsigned char)(38 - i);
+			tab[(unsigned char)order[i] - 'a' + 'A'] =
+			    (unsigned char)(38 - i);
+		}
+		for (int c = '0'; c <= '9'; c++)
+			tab[c] = 12;
+		tab[' '] = 40;
+	}
+	return tab;
+}
+
 const char *
 b_memcasemem(const char *hay, size_t n, const char *needle)
 {
-	size_t m = strlen(needle);
-	const char *p, *end, *lo, *up;
-	int c0, c1, c2;
+	size_t m = strlen(needle), k = 0;
+	const char *p, *first, *last, *lo, *up;
+	int c0, c1;
 
 	if (m == 0)
 		return hay;
 	if (m > n)
 		return NULL;
-	/* memchr finds the candidates fast; keep the next place of each
-	 * case of the first byte so that neither is searched twice. */
-	c0 = tolower((unsigned char)needle[0]);
-	c1 = toupper((unsigned char)needle[0]);
-	c2 = m > 1 ? tolower((unsigned char)needle[1]) : 0;
-	end = hay + n - m + 1;
-	lo = memchr(hay, c0, (size_t)(end - hay));
-	up = c1 != c0 ? memchr(hay, c1, (size_t)(end - hay)) : NULL;
+	/* memchr finds the candidates fast, for the needle's least common
+	 * byte (at offset k); keep the next place of each case of it so
+	 * that neither is searched twice.  Candidates come in order, so
+	 * the first that matches is the leftmost match. */
+	const unsigned char *freq = commonness();
+	int h0 = tolower((unsigned char)needle[0]);
+
+	for (size_t i = 1; i < m; i++)
+		if (freq[(unsigned char)needle[i]] <
+		    freq[(unsigned char)needle[k]])
+			k = i;
+	c0 = tolower((unsigned char)needle[k]);
+	c1 = toupper((unsigned char)needle[k]);
+	first = hay + k;		/* where the byte can first stand */
+	last = hay + n - m + k + 1;	/* and the end of that range */
+	lo = memchr(first, c0, (size_t)(last - first));
+	up = c1 != c0 ? memchr(first, c1, (size_t)(last - first)) : NULL;
 	while (lo != NULL || up != NULL) {
-		if (up == NULL || (lo != NULL && lo < up))
-			p = lo;
-		else
-			p = up;
-		/* The second byte first: most candidates fail there. */
-		if (m == 1 || (tolower((unsigned char)p[1]) == c2 &&
-		    strncasecmp(p + 2, needle + 2, m - 2) == 0))
+		const char *q = up == NULL || (lo != NULL && lo < up) ? lo : up;
+		p = q - k;
+		if (tolower((unsigned char)*p) == h0 &&
+		    strncasecmp(p, needle, m) == 0)
 			return p;
-		if (p == lo)
-			lo = p + 1 < end ? memchr(p + 1, c0,
-			    (size_t)(end - p - 1)) : NULL;
+		if (q == lo)
+			lo = q + 1 < last ? memchr(q + 1, c0,
+			    (size_t)(last - q - 1)) : NULL;
 		else
-			up = p + 1 < end ? memchr(p + 1, c1,
-			    (size_t)(end - p - 1)) : NULL;
+			up = q + 1 < last ? memchr(q + 1, c1,
+			    (size_t)(last - q - 1)) : NULL;
 	}
 	return NULL;
 }
