@@ -826,6 +826,22 @@ test_strings(void)
 	    "b_memcasemem stays within n bytes");
 	ok(b_strcasestr("abc", "abcd") == NULL,
 	    "b_strcasestr with a longer needle");
+	{
+		/* The search anchors on the needle's least common byte
+		 * ("k", "z", ":"): matches must still be whole and leftmost. */
+		const char *h = "zk unknown user: UNKNOWN USER: x";
+		is_num(b_strcasestr(h, "unknown user:") - h, 3,
+		    "b_strcasestr: the leftmost of two matches");
+		ok(b_strcasestr("k user", "unk") == NULL,
+		    "b_strcasestr: the rare byte before the needle could start");
+		const char *j = "xx JAZZ", *q = "Quota";
+		is_num(b_strcasestr(j, "jazz") - j, 3,
+		    "b_strcasestr: a match at the very end");
+		ok(b_memcasemem("fizz", 3, "fizz") == NULL,
+		    "b_memcasemem: the rare byte just past n");
+		is_num(b_strcasestr(q, "q") - q, 0,
+		    "b_strcasestr: a one-byte needle in the other case");
+	}
 	ok(b_startcase("Final-Recipient: x", "final-recipient"),
 	    "b_startcase");
 }
