@@ -44,6 +44,59 @@ diag_code(char *v)
 }
 
 /*
+ * Sendmail writes only the first line of a multi-line reply ("550-...")
+ * into Diagnostic-Code; its transcript in the text part holds them all
+ * ("<<< 550-...", and so on to "<<< 550 ..."): the whole reply on one
+ * line, or diag as it is.
+ */
+static char *
+whole_reply(struct bctx *c, char *diag)
+{
+	const char *p, *l;
+	char *out;
+	size_t len = 0, cap = 1200;
+	int lines = 0;
+
+	if (diag == NULL || c->body == NULL || strlen(diag) < 6 ||
+	    !isdigit((unsigned char)diag[0]) ||
+	    !isdigit((unsigned char)diag[1]) ||
+	    !isdigit((unsigned char)diag[2]) || diag[3] != '-')
+		return diag;
+	/* The reply's first line, at a line start or after "<<< ". */
+	for (p = c->body; (p = strstr(p, diag)) != NULL; p++) {
+		for (l = p; l > c->body && l[-1] != '\n'; l--)
+			;
+		if (p == l || (p - l == 4 && strncmp(l, "<<< ", 4) == 0))
+			break;
+	}
+	if (p == NULL)
+		return diag;
+	out = barena_alloc(c->a, cap + 1);
+	for (l = p; l != NULL && lines < 20; lines++) {
+		const char *e = strchr(l, '\n');
+		size_t n = e != NULL ? (size_t)(e - l) : strlen(l);
+		int last;
+		if (n < 4 || strncmp(l, diag, 3) != 0 ||
+		    (l[3] != '-' && l[3] != ' '))
+			break;
+		last = l[3] == ' ';
+		if (len > 0 && len < cap)
+			out[len++] = ' ';
+		if (n > cap - len)
+			n = cap - len;
+		memcpy(out + len, l, n);
+		len += n;
+		if (last || e == NULL)
+			break;
+		l = e + 1;
+		if (strncmp(l, "<<< ", 4) == 0)
+			l += 4;
+	}
+	out[len] = '\0';
+	return lines > 0 ? bp_oneline(out) : diag;
+}
+
+/*
  * A Remote-MTA value without a comment after the host name, unless the
  * comment is only its address: "mx.example.com (192.0.2.1)" stays,
  * "mx.example.com (mx01. -- server lmtp [Example Server 6.1])" loses
@@ -137,7 +190,7 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
 	char *fr = bp_field(c->a, blk, "Final-Recipient");
 	char *or = bp_field(c->a, blk, "Original-Recipient");
-	char *st, *addr = NULL, stbuf[12], sm[4];
+	char *st, *addr = NULL, *first, *whole, stbuf[12], sm[4];
 	struct bres *r;
 
 	/* A block that names no recipient is the report's own fields,
@@ -160,7 +213,8 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	st = bp_field(c->a, blk, "Status");
 	if (st != NULL && bstatus_parse(st, stbuf))
 		r->status = barena_strdup(c->a, stbuf);
-	r->diag = diag_code(bp_field(c->a, blk, "Diagnostic-Code"));
+	first = diag_code(bp_field(c->a, blk, "Diagnostic-Code"));
+	r->diag = whole = whole_reply(c, first);
 	/* Exchange puts the remote server's reply in X-Supplementary-Info
 	 * ("<mx.example.com #5.1.1 smtp;550 5.1.1 ...>"). */
 	if (r->diag == NULL || r->diag[0] == '\0')
@@ -181,7 +235,9 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	 * a refused message. */
 	if (r->diag != NULL && r->diag[0] != '\0' && addr != NULL &&
 	    b_strcasestr(r->diag, "in reply to") == NULL) {
-		char *cmd = bp_command(c, addr, r->diag);
+		/* The transcript is matched on the reply's first line. */
+		char *cmd = bp_command(c, addr, r->diag == whole &&
+		    whole != first ? first : r->diag);
 		if (cmd != NULL && b_strcasestr(r->diag, cmd) == NULL)
 			r->diag = barena_printf(c->a, "%s (%s)", r->diag, cmd);
 	}

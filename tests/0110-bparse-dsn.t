@@ -242,4 +242,39 @@ Diagnostic-Code: smtp; 550 5.1.1 unknown user
 is "an Action among the report's own fields makes no record" \
     "$("$BIN/bparse" "$T/msgaction.eml" | cut -f3-5)" \
     "$(printf 'kept@example.net\tfailed\t5.1.1')"
+# Sendmail puts only the first line of a multi-line reply in the report;
+# the transcript holds the rest, and the diagnostic gets all of it.
+cat >"$T/multiline.eml" <<'MSG'
+From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.com>
+To: <news@example.org>
+Subject: Returned mail: see transcript for details
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="m"
+
+--m
+
+   ----- Transcript of session follows -----
+... while talking to mx.example.net.:
+>>> RCPT To:<jane@example.net>
+<<< 550-5.1.1 The account you tried to reach does not exist. Please
+<<< 550-5.1.1 check the address for typos.
+<<< 550 5.1.1 See https://help.example.net/nosuchuser
+550 5.1.1 <jane@example.net>... User unknown
+
+--m
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: RFC822; jane@example.net
+Action: failed
+Status: 5.1.1
+Remote-MTA: DNS; mx.example.net
+Diagnostic-Code: SMTP; 550-5.1.1 The account you tried to reach does not exist. Please
+
+--m--
+MSG
+is "a multi-line reply whole from the transcript" \
+    "$("$BIN/bparse" "$T/multiline.eml" | cut -f10)" \
+    "550-5.1.1 The account you tried to reach does not exist. Please 550-5.1.1 check the address for typos. 550 5.1.1 See https://help.example.net/nosuchuser (in reply to RCPT TO command)"
 done_testing
