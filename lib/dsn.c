@@ -465,7 +465,8 @@ bp_unsubscribe(struct bctx *c)
 static int
 autoreply_subject(const char *s)
 {
-	static const char *pfx[] = { "auto:", "automatic reply", "autoreply",
+	static const char *pfx[] = { "auto:", "automatic reply",
+	    "automatic response", "autoreply",
 	    "auto-reply", "auto reply", "out of office", "out of the office",
 	    "vacation", "abwesenheit", "automatische antwort",
 	    "r\xc3\xa9ponse automatique", "respuesta autom",
@@ -488,7 +489,7 @@ bp_autoreply(struct bctx *c)
 {
 	GMimeObject *o = c->msg;
 	char *as = bmime_header(c->a, o, "Auto-Submitted");
-	char *prec = bmime_header(c->a, o, "Precedence");
+	char *prec = bmime_header(c->a, o, "Precedence"), *v;
 	int hit = 0;
 	struct bres *r;
 
@@ -498,6 +499,9 @@ bp_autoreply(struct bctx *c)
 	    bmime_header(c->a, o, "X-Autorespond") != NULL ||
 	    bmime_header(c->a, o, "X-Autoresponder") != NULL)
 		hit = 1;
+	else if ((v = bmime_header(c->a, o, "X-POST-MessageClass")) != NULL &&
+	    b_strcasestr(v, "autoresponder") != NULL)
+		hit = 1;	/* Microsoft's POP/MAPI gateway */
 	else if (prec != NULL && b_strcasestr(prec, "auto_reply") != NULL)
 		hit = 1;
 	else if (autoreply_subject(c->subject) &&

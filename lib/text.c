@@ -575,7 +575,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	/* A notice from a mail system that names no address, returns no
 	 * message, says nothing failed (a mailbox quota warning to a local
 	 * user) and is not labelled a delivery report is no bounce. */
-	if (strcmp(f->name, "text") == 0 && c->orighdr == NULL &&
+	if (c->orighdr == NULL &&
 	    !bt_any(c->body, BT_FAILED) && !bt_any(c->subject, BT_FAILED) &&
 	    !bt_any(c->tophdr, BT_DSN_REPORT))
 		return 0;

@@ -19,7 +19,7 @@ is "RFC 3834: date" "$(col 1 2 "$T/out")" 2014-11-14T08:00:00Z
 
 # Other marks of an auto-reply, each alone on a plain message.
 for h in "X-Autoreply: yes" "Precedence: auto_reply" \
-    "Auto-Submitted: auto-replied"; do
+    "Auto-Submitted: auto-replied" "X-POST-MessageClass: 9; Autoresponder"; do
 	sed "/^Subject:/a $h" "$FIX/not-bounce.eml" >"$T/mark.eml"
 	"$BIN/bparse" "$T/mark.eml" >"$T/mark.out"
 	is "'$h' makes an auto-reply" "$(cut -f3,4 "$T/mark.out")" \
@@ -66,4 +66,17 @@ printf 'From: a@example.com\nSubject: hi\n' >"$T/hdronly.eml"
 is "headers only: exit status" "$?" 0
 is "headers only: action none" "$(cut -f4,10 "$T/out")" "none	hi"
 
+sed 's/^Subject: .*/Subject: Automatic Response/' "$FIX/not-bounce.eml" \
+    >"$T/subject.eml"
+is "'Automatic Response' as the subject makes an auto-reply" \
+    "$("$BIN/bparse" "$T/subject.eml" | cut -f3,4)" "tina@example.com	autoreply"
+
+# A person's mail from a provider whose bounces have a format of their
+# own (GMX, Mail.ru) is no bounce when it names no failed address and
+# says nothing failed; nor is a provider's report of another kind.
+for from in "Anna Berg <anna.berg@gmx.de>" "DMARC <dmarc_support@corp.mail.ru>"; do
+	sed "s/^From: .*/From: $from/" "$FIX/not-bounce.eml" >"$T/provider.eml"
+	is "a plain message from $from: none" \
+	    "$("$BIN/bparse" "$T/provider.eml" | cut -f3,4)" "-	none"
+done
 done_testing
