@@ -645,6 +645,16 @@ bp_text_section(struct bctx *c)
 	find_section(c, find_format(c), &c->sec_s, &c->sec_e);
 }
 
+/* Is there a letter or a digit (or any non-ASCII byte) in [s, e)? */
+static int
+has_words(const char *s, const char *e)
+{
+	for (; s < e; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
 /*
  * What the bounce's text says about addr: the text after its first
  * mention in the error section, up to the next address.  For reports
@@ -675,7 +685,15 @@ bp_text_diag(struct bctx *c, const char *addr)
 	while (*d == '>' || *d == ':' || *d == ' ' || *d == '\'' ||
 	    *d == '"')
 		d++;
-	return *d ? d : NULL;
+	/* Nothing after the address but punctuation: the address ends
+	 * the sentence that says what happened, which is its line (when
+	 * the line has words before it). */
+	if (*d == '\0' || has_words(d, d + strlen(d)))
+		return *d ? d : NULL;
+	w = line_start(c->body, p - strlen(addr));
+	if (!has_words(w, p - strlen(addr)))
+		return NULL;
+	return clip(c, w, stop);
 }
 
 /*

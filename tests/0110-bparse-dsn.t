@@ -277,4 +277,30 @@ MSG
 is "a multi-line reply whole from the transcript" \
     "$("$BIN/bparse" "$T/multiline.eml" | cut -f10)" \
     "550-5.1.1 The account you tried to reach does not exist. Please 550-5.1.1 check the address for typos. 550 5.1.1 See https://help.example.net/nosuchuser (in reply to RCPT TO command)"
+# No Diagnostic-Code, and the address ends the text's sentence: the
+# diagnostic is that sentence, not the full stop after the address.
+cat >"$T/sentence.eml" <<'MSG'
+From: Mail Delivery Subsystem <mailer-daemon@mail.example.com>
+To: news@example.org
+Subject: Delivery Status Notification (Failure)
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="s"
+
+--s
+Content-Type: text/plain
+
+Address not found. Your message wasn't delivered to gone@example.net.
+
+--s
+Content-Type: message/delivery-status
+
+Final-Recipient: rfc822; gone@example.net
+Action: failed
+Status: 5.1.1
+
+--s--
+MSG
+is "the sentence the address ends is the diagnostic" \
+    "$("$BIN/bparse" "$T/sentence.eml" | cut -f10)" \
+    "Address not found. Your message wasn't delivered to gone@example.net."
 done_testing
