@@ -48,12 +48,13 @@ const struct btext_fmt bt_formats[] = {
 	    .start = "----- The following addresses had delivery problems" },
 	{ .name = "ezweb", .from = "ezweb",
 	    .end = "---------------------------------------------------" },
-	{ .name = "kddi", .from = "dion.ne.jp|auone" },
+	{ .name = "kddi", .from = "dion.ne.jp|auone", .anysender = 1 },
 	{ .name = "docomo", .from = "docomo" },
 	{ .name = "apachejames", .from = BT_MAILER,
 	    .body = "Error message below:", .start = "Error message below:",
 	    .before = 1 },
-	{ .name = "verizon", .from = "vzwpix|vtext", .end = "Original Message:" },
+	{ .name = "verizon", .from = "vzwpix|vtext", .end = "Original Message:",
+	    .anysender = 1 },
 	/* ---- MTAs (lhost) ---- */
 	{ .name = "qmail", .body = "This is the qmail-send program|"
 	    "qmail-send program at|I'm afraid I wasn't able to deliver|"
@@ -113,7 +114,10 @@ const struct btext_fmt bt_formats[] = {
 	    .body = "Original message follows|Body of message generated" },
 	{ .name = "mailfoundry", .subject = "Message delivery has failed",
 	    .body = "Unable to deliver message to" },
-	{ .name = "mfilter", .body = "m-FILTER|-------server message",
+	{ .name = "mfilter", .header = "X-Mailer: m-FILTER",
+	    .body = "-------server message",
+	    .end = "-------original message" },
+	{ .name = "mfilter", .from = BT_MAILER, .body = "-------server message",
 	    .end = "-------original message" },
 	/* ---- mailing list managers: the list refused the message ---- */
 	{ .name = "fml", .header = "X-MLServer: fml|X-MLServer:fml",

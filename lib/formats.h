@@ -23,6 +23,9 @@ struct btext_fmt {
 				 * and is every address's diagnostic */
 	int bare;		/* an address may be a bare local part, alone
 				 * on its line, at the domain of the From */
+	int anysender;		/* known by .from alone, yet not sent from
+				 * a mail system's address (see
+				 * fmt_matches()) */
 };
 
 extern const struct btext_fmt bt_formats[];

@@ -410,6 +410,12 @@ fmt_matches(struct bctx *c, const struct btext_fmt *f)
 		return 0;
 	if (f->from != NULL && !bt_any(c->from, f->from))
 		return 0;
+	/* A provider known by its domain alone: its bounces come from
+	 * its mail system (MAILER-DAEMON, postmaster), and its users'
+	 * own mail from the same domain is no bounce. */
+	if (f->from != NULL && f->subject == NULL && f->body == NULL &&
+	    f->header == NULL && !f->anysender && !bt_any(c->from, BT_MAILER))
+		return 0;
 	if (f->subject != NULL && !bt_any(c->subject, f->subject))
 		return 0;
 	if (f->body != NULL && !bt_any(c->body, f->body))

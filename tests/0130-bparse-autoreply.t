@@ -79,4 +79,23 @@ for from in "Anna Berg <anna.berg@gmx.de>" "DMARC <dmarc_support@corp.mail.ru>";
 	is "a plain message from $from: none" \
 	    "$("$BIN/bparse" "$T/provider.eml" | cut -f3,4)" "-	none"
 done
+# A person's post that quotes a failure, an address, or words that also
+# name a filter product is no bounce, whatever the sender's provider.
+cat >"$T/post.eml" <<'MSG'
+From: Karl Weber <karl.weber@gmx.net>
+To: users@lists.example.org
+Subject: Re: tests fail on perl 5.6.1
+Date: Tue, 13 Aug 2002 10:12:00 +0200
+Message-ID: <post-0813-1@gmx.net>
+
+> Craig Hughes <craig@example.org> writes:
+> Failed to run the test suite.
+
+The spam-filters here are fine; whitelist mail to list@example.org.
+MSG
+is "a person's post quoting a failure and addresses: none" \
+    "$("$BIN/bparse" "$T/post.eml" | cut -f3,4,9)" "-	none	none"
+sed 's/@gmx.net/@example.net/' "$T/post.eml" >"$T/post2.eml"
+is "the same post from another provider: none" \
+    "$("$BIN/bparse" "$T/post2.eml" | cut -f3,4,9)" "-	none	none"
 done_testing
