@@ -466,7 +466,8 @@ static int
 autoreply_subject(const char *s)
 {
 	static const char *pfx[] = { "auto:", "automatic reply",
-	    "automatic response", "autoreply",
+	    "automatic response", "autoreply", "auto-response",
+	    "auto response", "autoresponse",
 	    "auto-reply", "auto reply", "out of office", "out of the office",
 	    "vacation", "abwesenheit", "automatische antwort",
 	    "r\xc3\xa9ponse automatique", "respuesta autom",

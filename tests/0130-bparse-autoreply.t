@@ -70,6 +70,10 @@ sed 's/^Subject: .*/Subject: Automatic Response/' "$FIX/not-bounce.eml" \
     >"$T/subject.eml"
 is "'Automatic Response' as the subject makes an auto-reply" \
     "$("$BIN/bparse" "$T/subject.eml" | cut -f3,4)" "tina@example.com	autoreply"
+sed 's/^Subject: .*/Subject: Auto-response for your message to the "News" mailing list/' \
+    "$FIX/not-bounce.eml" >"$T/subject2.eml"
+is "'Auto-response for your message' as the subject makes an auto-reply" \
+    "$("$BIN/bparse" "$T/subject2.eml" | cut -f3,4)" "tina@example.com	autoreply"
 
 # A person's mail from a provider whose bounces have a format of their
 # own (GMX, Mail.ru) is no bounce when it names no failed address and
