@@ -4,11 +4,19 @@
 
 #include "bounce.h"
 
+int
+baddr_atext(int c)
+{
+	static const char more[] = "!#$%&'*+-/=?^_`{|}~.";
+
+	return isalnum(c) || (c != '\0' && memchr(more, c, sizeof more - 1));
+}
+
+/* A local part's byte: atext, or UTF-8 (RFC 6531). */
 static int
 atext(int c)
 {
-	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL ||
-	    c >= 0x80;
+	return baddr_atext(c) || c >= 0x80;
 }
 
 static int

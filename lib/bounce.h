@@ -207,6 +207,9 @@ int bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
 char *baddr_norm(struct barena *a, const char *s);
 /* Does s look like a mail address (local@domain.tld, sane bytes)? */
 int baddr_valid(const char *s);
+/* May the ASCII byte c stand unquoted in a local part (RFC 5322 atext,
+ * and the dot)?  Never for NUL. */
+int baddr_atext(int c);
 /* Decode a VERP return address: with prefix "bounces",
  * "bounces+user=example.com@site" gives "user@example.com".  Returns a
  * string in arena a, or NULL. */

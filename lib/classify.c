@@ -357,14 +357,6 @@ unwrap(char *s, size_t n)
 	return (size_t)(w - s);
 }
 
-/* May c stand in the local part of an address? */
-static int
-local_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    (c >= 'A' && c <= 'Z') || strchr("._%+-=!#$&'*/?^`{|}~", c);
-}
-
 /*
  * The local part of every address in the text as "x": words inside an
  * address ("virus@", "blacklist@", "dmarc-reports@") are no evidence of
@@ -379,9 +371,9 @@ mask_locals(char *s, size_t n)
 	if (memchr(s, '@', n) == NULL)
 		return n;
 	for (r = w = s; r < e;) {
-		if (*r == '@' && r + 1 < e && local_char((unsigned char)r[1])) {
+		if (*r == '@' && r + 1 < e && baddr_atext((unsigned char)r[1])) {
 			char *q = w;
-			while (q > s && local_char((unsigned char)q[-1]))
+			while (q > s && baddr_atext((unsigned char)q[-1]))
 				q--;
 			if (q < w) {
 				w = q;

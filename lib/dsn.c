@@ -54,7 +54,7 @@ whole_reply(struct bctx *c, char *diag)
 {
 	const char *p, *l;
 	char *out;
-	size_t len = 0, cap = 1200;
+	size_t len = 0, cap = DIAG_MAX;
 	int lines = 0;
 
 	if (diag == NULL || c->body == NULL || strlen(diag) < 6 ||
@@ -236,8 +236,8 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	if (r->diag != NULL && r->diag[0] != '\0' && addr != NULL &&
 	    b_strcasestr(r->diag, "in reply to") == NULL) {
 		/* The transcript is matched on the reply's first line. */
-		char *cmd = bp_command(c, addr, r->diag == whole &&
-		    whole != first ? first : r->diag);
+		char *cmd = bp_command(c, addr, r->diag == whole ? first :
+		    r->diag);
 		if (cmd != NULL && b_strcasestr(r->diag, cmd) == NULL)
 			r->diag = barena_printf(c->a, "%s (%s)", r->diag, cmd);
 	}

@@ -14,6 +14,7 @@
 #define BP_MAXTEXT	(4UL << 20)	/* decoded text kept per part */
 #define BP_MAXRES	500	/* records from one message */
 #define BP_MAXHDR	(64UL << 10)	/* bytes of a header value looked at */
+#define DIAG_MAX	1200		/* bytes of text kept as one diagnostic */
 
 /* ---- the GMime layer (mime.c) ---- */
 

@@ -14,7 +14,6 @@
 #include "parse.h"
 #include "formats.h"
 
-#define DIAG_MAX 1200		/* bytes of text kept as one diagnostic */
 
 /* Does any of the '|'-separated alternatives occur in s? */
 int
@@ -189,14 +188,6 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 	return 0;
 }
 
-static int
-addr_char(int ch)
-{
-	/* ASCII only: an address in running text in other scripts is
-	 * written next to words with no blank in between. */
-	return isalnum(ch) || strchr("!#$%&'*+-/=?^_`{|}~.", ch) != NULL;
-}
-
 /*
  * The next failed-recipient address in [p, e): returns a normalised
  * address (arena) and sets *where and *end to its bytes in the text.
@@ -212,7 +203,10 @@ next_addr(struct bctx *c, const char *base, const char *p, const char *e,
 
 		if (at == NULL)
 			return NULL;
-		for (a = at; a > base && addr_char((unsigned char)a[-1]) &&
+		/* The local part in ASCII only: an address in running text
+		 * in other scripts is written next to words with no blank
+		 * in between. */
+		for (a = at; a > base && baddr_atext((unsigned char)a[-1]) &&
 		    a[-1] != '/'; a--)
 			;
 		for (b = at + 1; b < e && (isalnum((unsigned char)*b) ||
@@ -272,20 +266,20 @@ text_mta(struct bctx *c, const char *diag)
 static char *
 clip(struct bctx *c, const char *s, const char *e)
 {
-	const char *p;
+	const char *p, *q;
 
 	if (e < s)
 		e = s;
 	if (e - s > DIAG_MAX)
 		e = s + DIAG_MAX;
-	/* A rule of dashes or the like that closes the text is no part
-	 * of what it says. */
-	for (p = e; p > s && isspace((unsigned char)p[-1]); p--)
+	/* A rule of dashes or the like (four or more) that closes the
+	 * text is no part of what it says. */
+	for (q = e; q > s && isspace((unsigned char)q[-1]); q--)
 		;
-	while (p > s && strchr("-_=*", p[-1]) != NULL)
-		p--;
-	if (p < e && e - p >= 4 && (p == s || isspace((unsigned char)p[-1])) &&
-	    strspn(p, "-_=* \t\n") >= (size_t)(e - p))
+	for (p = q; p > s && (p[-1] == '-' || p[-1] == '_' || p[-1] == '=' ||
+	    p[-1] == '*'); p--)
+		;
+	if (q - p >= 4 && (p == s || isspace((unsigned char)p[-1])))
 		e = p;
 	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
 }
