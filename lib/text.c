@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 #include "formats.h"
@@ -328,6 +329,66 @@ exclusions(struct bctx *c)
 			c->excl[c->nexcl++] = v;
 }
 
+/* Does the line at l open with an SMTP reply code ("550 ", "550-")? */
+static int
+reply_line(const char *l)
+{
+	return l[0] >= '2' && l[0] <= '5' && isdigit((unsigned char)l[1]) &&
+	    isdigit((unsigned char)l[2]) && (l[3] == ' ' || l[3] == '-');
+}
+
+/*
+ * In a session transcript each entry is one reply ("554 <addr>... Remote
+ * protocol error"), and the lines after it are other entries: replies
+ * about hosts ("550 example.org (smtp)... Host unknown"), the commands
+ * and answers of the next connection (">>> ", "<<< ", "While talking
+ * to").  When the address's line ls is such a reply, the end of the
+ * reply before stop: its last line, with the lines of a multi-line
+ * reply ("550-" lines, then the "550 " one).
+ */
+static const char *
+reply_end(const char *ls, const char *stop)
+{
+	const char *l = ls, *nl;
+
+	if (!reply_line(ls))
+		return stop;
+	while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL) {
+		int more = l[3] == '-';
+
+		l = nl + 1;
+		if (l >= stop)
+			break;
+		if (more && strncmp(l, ls, 3) == 0 && reply_line(l))
+			continue;
+		if (reply_line(l) || strncmp(l, ">>> ", 4) == 0 ||
+		    strncmp(l, "<<< ", 4) == 0 ||
+		    strncasecmp(l, "While talking to", 16) == 0)
+			return l;
+	}
+	return stop;
+}
+
+/*
+ * Where the text about addr, mentioned at [w, from), ends: at the line of
+ * the next other address (*next, at [*nw, *nwe), NULL for none) or at e,
+ * and at the end of its reply in a transcript.
+ */
+static const char *
+entry_end(struct bctx *c, const char *addr, const char *w, const char *from,
+    const char *e, char **next, const char **nw, const char **nwe)
+{
+	const char *stop;
+
+	*next = next_addr(c, c->body, from, e, nw, nwe);
+	while (*next != NULL && strcmp(*next, addr) == 0)
+		*next = next_addr(c, c->body, *nwe, e, nw, nwe);
+	stop = *next ? line_start(c->body, *nw) : e;
+	if (stop < from)
+		stop = from;
+	return reply_end(line_start(c->body, w), stop);
+}
+
 /* Every address in the section, each with the text after it (up to the
  * next one) as its diagnostic. */
 static int
@@ -344,13 +405,8 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 		const char *stop;
 		int dup = 0;
 
-		/* Skip further mentions of the same address. */
-		next = next_addr(c, c->body, we, e, &nw, &nwe);
-		while (next != NULL && strcmp(next, addr) == 0)
-			next = next_addr(c, c->body, nwe, e, &nw, &nwe);
-		stop = next ? line_start(c->body, nw) : e;
-		if (stop < we)
-			stop = we;
+		/* Further mentions of the same address are skipped. */
+		stop = entry_end(c, addr, w, we, e, &next, &nw, &nwe);
 		for (int i = c->nres - n; i < c->nres; i++)
 			if (strcmp(c->res[i].rcpt, addr) == 0)
 				dup = 1;
@@ -673,13 +729,8 @@ bp_text_diag(struct bctx *c, const char *addr)
 	e = c->sec_e;
 	if ((p = b_memcasemem(s, (size_t)(e - s), addr)) == NULL)
 		return NULL;
+	stop = entry_end(c, addr, p, p + strlen(addr), e, &next, &w, &we);
 	p += strlen(addr);
-	next = next_addr(c, c->body, p, e, &w, &we);
-	while (next != NULL && strcmp(next, addr) == 0)
-		next = next_addr(c, c->body, we, e, &w, &we);
-	stop = next ? line_start(c->body, w) : e;
-	if (stop < p)
-		stop = p;
 	d = clip(c, p, stop);
 	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"" */
 	while (*d == '>' || *d == ':' || *d == ' ' || *d == '\'' ||
