@@ -351,6 +351,14 @@ reply_end(const char *ls, const char *stop)
 {
 	const char *l = ls, *nl;
 
+	/* An entry that starts with the command ("RCPT To:<addr>") goes on
+	 * with the answer ("<<< ") to the summary line. */
+	while (strncmp(ls, ">>> ", 4) == 0 || strncmp(ls, "<<< ", 4) == 0) {
+		if ((nl = memchr(ls, '\n', (size_t)(stop - ls))) == NULL)
+			return stop;
+		ls = nl + 1;
+	}
+	l = ls;
 	if (!reply_line(ls))
 		return stop;
 	while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL) {
@@ -367,6 +375,72 @@ reply_end(const char *ls, const char *stop)
 			return l;
 	}
 	return stop;
+}
+
+/*
+ * Do the transcript entries at a and b say the same after their
+ * addresses ("554 <x@example.org>... Remote protocol error")?  Sendmail
+ * writes one such line for each recipient of a session that failed.
+ */
+static int
+same_summary(const char *a, const char *b)
+{
+	const char *ae = strchr(a, '\n'), *be = strchr(b, '\n'), *x, *y;
+
+	if (ae == NULL || be == NULL ||
+	    (x = b_memcasemem(a, (size_t)(ae - a), ">... ")) == NULL ||
+	    (y = b_memcasemem(b, (size_t)(be - b), ">... ")) == NULL)
+		return 0;
+	return ae - x == be - y && memcmp(x, y, (size_t)(ae - x)) == 0;
+}
+
+/*
+ * The remote server's answer that a transcript entry at ls reports, as
+ * sendmail quotes it above its own summary:
+ *
+ *	>>> MAIL From:<sender@example.com>
+ *	<<< 550 Insecure mail relay
+ *	554 <user@example.org>... Remote protocol error
+ *
+ * Summaries about hosts ("550 example.org (smtp)... Host unknown") may
+ * stand between; another address's entry, a command or anything else
+ * means the answer was not about this one.  Returns the answer on one
+ * line (arena) or NULL.
+ */
+static char *
+remote_reply(struct bctx *c, const char *s, const char *ls)
+{
+	const char *l = ls, *end = NULL, *nl;
+	struct bbuf b = { 0 };
+	char *r;
+
+	if (!reply_line(ls))
+		return NULL;
+	while (l > s) {
+		const char *pl = line_start(s, l - 1);
+
+		if (strncmp(pl, "<<< ", 4) == 0) {
+			if (end == NULL)
+				end = l;
+		} else if (end != NULL || !reply_line(pl) ||
+		    (memchr(pl, '@', (size_t)(l - pl)) != NULL &&
+		    !same_summary(pl, ls)))
+			break;
+		l = pl;
+	}
+	if (end == NULL)
+		return NULL;
+	for (; l < end; l = nl + 1) {
+		nl = memchr(l, '\n', (size_t)(end - l));
+		if (nl == NULL)
+			nl = end;
+		if (b.len > 0)
+			bbuf_addc(&b, ' ');
+		bbuf_add(&b, l + 4, (size_t)(nl - l - 4));
+	}
+	r = clip(c, b.s, b.s + b.len);
+	bbuf_free(&b);
+	return r;
 }
 
 /*
@@ -396,7 +470,7 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
     const char *e)
 {
 	const char *w, *we, *nw, *nwe;
-	char *addr, *next;
+	char *addr, *next, *rr;
 	int n = 0;
 
 	addr = next_addr(c, c->body, s, e, &w, &we);
@@ -414,6 +488,10 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 			r->rcpt = addr;
 			r->action = (char *)(c->delay ? "delayed" : "failed");
 			r->diag = with_reason(c, w, we, clip(c, we, stop));
+			if ((rr = remote_reply(c, s, line_start(c->body, w)))
+			    != NULL)
+				r->diag = barena_printf(c->a, "%s %s", rr,
+				    r->diag);
 			r->mta = text_mta(c, r->diag);
 			bp_codes(c, r);
 			n++;
