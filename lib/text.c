@@ -264,6 +264,12 @@ text_mta(struct bctx *c, const char *diag)
 	return NULL;
 }
 
+static int
+is_rule(char ch)
+{
+	return ch == '-' || ch == '_' || ch == '=' || ch == '*';
+}
+
 static char *
 clip(struct bctx *c, const char *s, const char *e)
 {
@@ -274,14 +280,25 @@ clip(struct bctx *c, const char *s, const char *e)
 	if (e - s > DIAG_MAX)
 		e = s + DIAG_MAX;
 	/* A rule of dashes or the like (four or more) that closes the
-	 * text is no part of what it says. */
+	 * text is no part of what it says, nor is a closing banner
+	 * between two rules ("*****  End of message  *****"). */
 	for (q = e; q > s && isspace((unsigned char)q[-1]); q--)
 		;
-	for (p = q; p > s && (p[-1] == '-' || p[-1] == '_' || p[-1] == '=' ||
-	    p[-1] == '*'); p--)
+	for (p = q; p > s && is_rule(p[-1]); p--)
 		;
-	if (q - p >= 4 && (p == s || isspace((unsigned char)p[-1])))
+	if (q - p >= 4 && (p == s || isspace((unsigned char)p[-1]))) {
+		const char *ls = p, *r;
+
 		e = p;
+		while (ls > s && ls[-1] != '\n')
+			ls--;
+		for (r = ls; r < p && (*r == ' ' || *r == '\t'); r++)
+			;
+		if (ls > s && p - r >= 4 &&
+		    is_rule(r[0]) && is_rule(r[1]) && is_rule(r[2]) &&
+		    is_rule(r[3]))
+			e = ls;
+	}
 	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
 }
 
