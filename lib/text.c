@@ -157,6 +157,24 @@ alone_on_line(const char *ls, const char *a, size_t n)
 	return 1;
 }
 
+/*
+ * Does the address at a (n bytes) lead its line as the subject of what
+ * follows, as Postfix and qmail list failed recipients
+ * ("<user@example.com>: host mx.example.com said: ...")?
+ */
+static int
+leads_line(const char *ls, const char *a, size_t n)
+{
+	const char *p;
+
+	for (p = ls; p < a; p++)
+		if (!strchr(" \t<\"", *p))
+			return 0;
+	for (p = a + n; *p == '>' || *p == '"'; p++)
+		;
+	return *p == ':';
+}
+
 /* Is the address at [a, b) one that must never be taken as failed? */
 static int
 excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
@@ -176,7 +194,8 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 			return 1;
 	for (int i = 0; i < c->nexcl; i++)
 		if (strcmp(addr, c->excl[i]) == 0 &&
-		    !(c->listed && alone_on_line(ls, at, strlen(addr))))
+		    !(c->listed && (alone_on_line(ls, at, strlen(addr)) ||
+		    leads_line(ls, at, strlen(addr)))))
 			return 1;
 	/* The words before the address on its line tell what it is. */
 	if (n >= sizeof line)
@@ -715,9 +734,10 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	if ((n = failed_header(c, f, s, e)) > 0)
 		return n;
 	/* The sender's own address may be the failed one (mail sent to
-	 * oneself): it is taken where it stands alone in a list, never
-	 * from running text, where it is most often the greeting's
-	 * ("Sorry user@example.com, your mail ..."). */
+	 * oneself): it is taken where it stands alone in a list or leads
+	 * its line's error ("<user@example.com>: ..."), never from running
+	 * text, where it is most often the greeting's ("Sorry
+	 * user@example.com, your mail ..."). */
 	c->listed = 1;
 	n = section_results(c, f, s, e);
 	c->listed = 0;
