@@ -513,6 +513,31 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 }
 
 static int
+same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Does an earlier result than i say all that result i says?  (A report
+ * may give one recipient's block many times, as after an alias loop.) */
+static int
+repeated(const struct bctx *c, int i)
+{
+	const struct bres *r = &c->res[i];
+
+	for (int j = 0; j < i; j++) {
+		const struct bres *q = &c->res[j];
+
+		if (same(q->rcpt, r->rcpt) && same(q->action, r->action) &&
+		    same(q->status, r->status) && same(q->smtp, r->smtp) &&
+		    same(q->mta, r->mta) && same(q->detector, r->detector) &&
+		    same(q->diag, r->diag))
+			return 1;
+	}
+	return 0;
+}
+
+static int
 emit_all(struct bctx *c, bparse_emit_fn emit, void *arg)
 {
 	char date[21], *id = tracking_id(c);
@@ -537,6 +562,8 @@ emit_all(struct bctx *c, bparse_emit_fn emit, void *arg)
 				bp_codes(c, r);
 			}
 		}
+		if (repeated(c, i))
+			continue;
 		rec.f[BF_SOURCE] = c->m->source;
 		rec.f[BF_DATE] = date;
 		rec.f[BF_RCPT] = r->rcpt;

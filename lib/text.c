@@ -827,6 +827,48 @@ has_words(const char *s, const char *e)
 }
 
 /*
+ * Where the text says something about addr, first mentioned at p: a
+ * mention alone on its line, followed only by section rules, is a list
+ * entry whose reason comes at the next mention, as in sendmail's
+ *
+ *	   ----- The following addresses had permanent fatal errors -----
+ *	<user@example.org>
+ *
+ *	   ----- Transcript of session follows -----
+ *	554 5.4.6 user@example.org... aliasing/forwarding loop broken
+ */
+static const char *
+said_at(struct bctx *c, const char *p, const char *addr, const char *e)
+{
+	size_t n = strlen(addr);
+	const char *q, *l;
+
+	while (alone_on_line(line_start(c->body, p), p, n) &&
+	    (q = b_memcasemem(p + n, (size_t)(e - p - n), addr)) != NULL) {
+		/* the lines between: blank, or rules and banners, and at
+		 * least one (the next line is the list going on) */
+		int between = 0;
+
+		for (l = strchr(p + n, '\n'); l != NULL && l < q;
+		    l = strchr(l + 1, '\n')) {
+			const char *t = l + 1;
+
+			while (t < q && (*t == ' ' || *t == '\t'))
+				t++;
+			if (t >= line_start(c->body, q))
+				break;
+			if (*t != '\n' && strncmp(t, "---", 3) != 0)
+				return p;
+			between = 1;
+		}
+		if (!between)
+			return p;
+		p = q;
+	}
+	return p;
+}
+
+/*
  * What the bounce's text says about addr: the text after its first
  * mention in the error section, up to the next address.  For reports
  * whose fields leave the diagnostic out.
@@ -844,13 +886,21 @@ bp_text_diag(struct bctx *c, const char *addr)
 	e = c->sec_e;
 	if ((p = b_memcasemem(s, (size_t)(e - s), addr)) == NULL)
 		return NULL;
+	p = said_at(c, p, addr, e);
 	stop = entry_end(c, addr, p, p + strlen(addr), e, &next, &w, &we);
+	/* A reply that names the address is said whole, with its codes
+	 * ("550 5.1.2 <addr>... Host unknown"). */
+	if (reply_line(w = line_start(c->body, p)))
+		return clip(c, w, stop);
 	p += strlen(addr);
 	d = clip(c, p, stop);
-	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"" */
+	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"",
+	 * sendmail's "addr... " */
 	while (*d == '>' || *d == ':' || *d == ' ' || *d == '\'' ||
 	    *d == '"')
 		d++;
+	if (strncmp(d, "... ", 4) == 0)
+		d += 4;
 	/* Nothing after the address but punctuation: the address ends
 	 * the sentence that says what happened, which is its line (when
 	 * the line has words before it). */
