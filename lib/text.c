@@ -284,6 +284,15 @@ text_mta(struct bctx *c, const char *diag)
 }
 
 static int
+has_words(const char *s, const char *e)
+{
+	for (; s < e; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
+static int
 is_rule(char ch)
 {
 	return ch == '-' || ch == '_' || ch == '=' || ch == '*';
@@ -296,6 +305,21 @@ clip(struct bctx *c, const char *s, const char *e)
 
 	if (e < s)
 		e = s;
+	/* An opening banner between rules ("****** Message from
+	 * InterScan E-Mail VirusWall NT ******") names the software, not
+	 * what happened. */
+	for (p = s; p < e && isspace((unsigned char)*p); p++)
+		;
+	if (e - p > 8 && is_rule(p[0]) && is_rule(p[1]) && is_rule(p[2]) &&
+	    is_rule(p[3]) && (q = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		const char *r = q;
+
+		while (r > p && isspace((unsigned char)r[-1]))
+			r--;
+		if (r - p > 8 && is_rule(r[-1]) && is_rule(r[-2]) &&
+		    is_rule(r[-3]) && is_rule(r[-4]) && has_words(p, r))
+			s = q + 1;
+	}
 	if (e - s > DIAG_MAX)
 		e = s + DIAG_MAX;
 	/* A rule of dashes or the like (four or more) that closes the
@@ -817,14 +841,6 @@ bp_text_section(struct bctx *c)
 }
 
 /* Is there a letter or a digit (or any non-ASCII byte) in [s, e)? */
-static int
-has_words(const char *s, const char *e)
-{
-	for (; s < e; s++)
-		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
-			return 1;
-	return 0;
-}
 
 /*
  * Where the text says something about addr, first mentioned at p: a
