@@ -511,9 +511,10 @@ b_parsedate(const char *s)
 				q++;
 				while (isdigit((unsigned char)*q))
 					q++;
-				if (*q == '-')
+				if (*q == '-') {
 					d = date_num(q + 1);
-				q++;
+					q++;
+				}
 				while (isdigit((unsigned char)*q))
 					q++;
 				if (*q == 'T')

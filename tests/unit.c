@@ -707,6 +707,10 @@ test_dates(void)
 		{ "Tue, 4 Nov 2014 15:61:16 +0000", "(-1)" },
 		{ "Tue, 0 Nov 2014 15:01:16 +0000", "(-1)" },
 		{ "Tue, 32 Nov 2014 15:01:16 +0000", "(-1)" },
+		/* an ISO date cut short at the end of the field */
+		{ "b,2014-1", "(-1)" },
+		{ "2014-11-", "(-1)" },
+		{ "2014-", "(-1)" },
 	};
 
 	for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++)
