@@ -217,10 +217,8 @@ bp_acct(struct bctx *c, struct bparse_acct *st)
 		r->mta = host_only(c->a, col(hdr, nh, f, nf, "dsnMta"));
 		/* PowerMTA's own verdict, for bclassify when the status
 		 * and the text do not settle it. */
-		v = col(hdr, nh, f, nf, "bounceCat");
-		if (v != NULL)
-			r->detector = barena_printf(c->a, "pmta:%s",
-			    b_lower(v));
+		r->detector = bp_pmta(c, col(hdr, nh, f, nf, "bounceCat"),
+		    r->detector);
 		bp_codes(c, r);
 	}
 	/* The tracking id: a configured header column, else the job id. */

@@ -185,28 +185,6 @@ block_end(const char *p)
 	}
 }
 
-/*
- * PowerMTA adds its own verdict on each recipient to its reports
- * (X-PowerMTA-BounceCategory: bad-mailbox), as it does to its accounting
- * files: the detector becomes "pmta:" and the category, as for those, so
- * that bclassify can weigh it.  Anything but a plain word leaves det.
- */
-static const char *
-pmta_category(struct bctx *c, const char *blk, const char *det)
-{
-	char *v = bp_field(c->a, blk, "X-PowerMTA-BounceCategory");
-	size_t n;
-
-	if (v == NULL)
-		return det;
-	n = strlen(v);
-	if (n == 0 || n > 40 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
-		return det;
-	b_lower(v);
-	return barena_printf(c->a, "pmta:%s", v);
-}
-
 static void
 dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
@@ -271,7 +249,10 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	    r->status);
 	if (r->mta != NULL)
 		b_lower(r->mta);
-	r->detector = pmta_category(c, blk, r->detector);
+	/* PowerMTA adds its own verdict on each recipient, as it does to
+	 * its accounting files. */
+	r->detector = bp_pmta(c, bp_field(c->a, blk,
+	    "X-PowerMTA-BounceCategory"), r->detector);
 }
 
 /*

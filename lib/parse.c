@@ -125,6 +125,20 @@ bp_add(struct bctx *c, const char *detector)
 	return r;
 }
 
+const char *
+bp_pmta(struct bctx *c, char *cat, const char *det)
+{
+	size_t n;
+
+	if (cat == NULL)
+		return det;
+	n = strlen(cat);
+	if (n == 0 || n > 40 || strspn(cat, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+		return det;
+	return barena_printf(c->a, "pmta:%s", b_lower(cat));
+}
+
 /*
  * The status rule: the Status field of a report is the reporting MTA's
  * summary; an enhanced code in the diagnostic text is the answer of the

@@ -87,6 +87,10 @@ struct bctx {
 
 struct btext_fmt;
 struct bres *bp_add(struct bctx *c, const char *detector);
+/* The detector for PowerMTA's own verdict on a recipient (bounceCat,
+ * X-PowerMTA-BounceCategory): "pmta:" and the category in lower case
+ * (arena); det when cat is missing or not a plain word. */
+const char *bp_pmta(struct bctx *c, char *cat, const char *det);
 /* Fill smtp/status from diag where they are missing (the status rule in
  * bounce-record(5)). */
 void bp_codes(struct bctx *c, struct bres *r);
