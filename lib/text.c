@@ -143,14 +143,23 @@ line_start(const char *base, const char *p)
  * of failed addresses ("  <user@example.com>:"), rather than in a
  * sentence such as a greeting?
  */
+/* Are the bytes of [p, e) all in set? */
+static int
+only_of(const char *p, const char *e, const char *set)
+{
+	for (; p < e; p++)
+		if (*p == '\0' || strchr(set, *p) == NULL)
+			return 0;
+	return 1;
+}
+
 static int
 alone_on_line(const char *ls, const char *a, size_t n)
 {
 	const char *p;
 
-	for (p = ls; p < a; p++)
-		if (!strchr(" \t<\"*-", *p))
-			return 0;
+	if (!only_of(ls, a, " \t<\"*-"))
+		return 0;
 	for (p = a + n; *p && *p != '\n'; p++)
 		if (!strchr(" \t>\":,.", *p))
 			return 0;
@@ -167,9 +176,8 @@ leads_line(const char *ls, const char *a, size_t n)
 {
 	const char *p;
 
-	for (p = ls; p < a; p++)
-		if (!strchr(" \t<\"", *p))
-			return 0;
+	if (!only_of(ls, a, " \t<\""))
+		return 0;
 	for (p = a + n; *p == '>' || *p == '"'; p++)
 		;
 	return *p == ':';
@@ -298,6 +306,14 @@ is_rule(char ch)
 	return ch == '-' || ch == '_' || ch == '=' || ch == '*';
 }
 
+/* Do four rule characters start at p ("----", "****")? */
+static int
+rule4(const char *p)
+{
+	return is_rule(p[0]) && is_rule(p[1]) && is_rule(p[2]) &&
+	    is_rule(p[3]);
+}
+
 static char *
 clip(struct bctx *c, const char *s, const char *e)
 {
@@ -310,14 +326,13 @@ clip(struct bctx *c, const char *s, const char *e)
 	 * what happened. */
 	for (p = s; p < e && isspace((unsigned char)*p); p++)
 		;
-	if (e - p > 8 && is_rule(p[0]) && is_rule(p[1]) && is_rule(p[2]) &&
-	    is_rule(p[3]) && (q = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+	if (e - p > 8 && rule4(p) &&
+	    (q = memchr(p, '\n', (size_t)(e - p))) != NULL) {
 		const char *r = q;
 
 		while (r > p && isspace((unsigned char)r[-1]))
 			r--;
-		if (r - p > 8 && is_rule(r[-1]) && is_rule(r[-2]) &&
-		    is_rule(r[-3]) && is_rule(r[-4]) && has_words(p, r))
+		if (r - p > 8 && rule4(r - 4) && has_words(p, r))
 			s = q + 1;
 	}
 	if (e - s > DIAG_MAX)
@@ -337,9 +352,7 @@ clip(struct bctx *c, const char *s, const char *e)
 			ls--;
 		for (r = ls; r < p && (*r == ' ' || *r == '\t'); r++)
 			;
-		if (ls > s && p - r >= 4 &&
-		    is_rule(r[0]) && is_rule(r[1]) && is_rule(r[2]) &&
-		    is_rule(r[3]))
+		if (ls > s && p - r >= 4 && rule4(r))
 			e = ls;
 	}
 	return bp_oneline(barena_strndup(c->a, s, (size_t)(e - s)));
