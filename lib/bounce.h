@@ -410,9 +410,9 @@ int bremote_delete(struct bremote *r, const struct bremote_msg *const *v,
 
 /* ---- state file (state.c) and policy (policy.c) ---- */
 
-/* State file format version, see bounce-state(5).  Files of format 1
- * are read, and a writer makes them format 2. */
-#define BSDB_FORMAT 2
+/* State file format version, see bounce-state(5).  Files of formats 1
+ * and 2 are read, and a writer makes them format 3. */
+#define BSDB_FORMAT 3
 /* Hash buckets of a new state file: a million addresses stay fast. */
 #define BSDB_HASHSIZE 1000003
 

@@ -13,12 +13,18 @@
  * then the new); the page of a known address's entry is the one page
  * such a bounce must touch.
  *
- * An entry is padded with spaces to a size fixed when it is created,
- * with room for one more event, so that TDB rewrites it in place; when
- * the events outgrow it, the oldest move out into event records, which
- * never change size once written.  Growing values would leave a trail
- * of small holes on TDB's free list, and allocating from a long list of
- * holes that do not fit gets slower with every one.
+ * A batch of bounces into a large file touches about one page per
+ * known address, so the fewer pages the file has, the fewer a batch
+ * touches: entries (format 3) are written short, with dates in seconds
+ * and what the summary already says left out of the event lines.  A
+ * new entry is made with room for one more event, partly in padding
+ * and partly in the quarter more than it asks for that TDB allocates;
+ * the size it was made for is in its summary, so that later writes
+ * know how far it can grow in place.  When the events outgrow it, the
+ * oldest move out into event records, which never change size once
+ * written.  Moving entries would leave a trail of small holes on TDB's
+ * free list, and allocating from a long list of holes that do not fit
+ * gets slower with every one.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -43,9 +49,10 @@
 #define ADDR_PREFIX	"addr:"
 #define EVENT_PREFIX	"event:"
 #define SENT_PREFIX	"sent:"
-#define VALUE_ALIGN	64	/* values are padded to a multiple of this */
-#define EVENT_GUESS	128	/* room for an event when none is known */
-#define ENTRY_SLACK	32	/* and for longer state names and numbers */
+#define VALUE_ALIGN	64	/* records are padded to a multiple of this */
+#define ENTRY_ALIGN	8	/* and entries to a multiple of this */
+#define EVENT_GUESS	64	/* room for an event when none is known */
+#define ENTRY_SLACK	48	/* and for dates, a state and numbers */
 #define MAXFIELDS	20
 
 struct bsdb {
@@ -54,7 +61,7 @@ struct bsdb {
 	int rdwr;
 	int intrans;
 	int recovered;		/* TDB rolled back an interrupted commit */
-	int format;		/* of the file: 0 (empty), 1 or BSDB_FORMAT */
+	int format;		/* of the file: 0 (empty), 1 to BSDB_FORMAT */
 	struct bbuf key, val;	/* scratch for keys and values */
 	struct bbuf sum, lines;	/* scratch for an entry's parts */
 	size_t *ends, nends;	/* where each event line ends in lines */
@@ -273,15 +280,20 @@ add_field(struct bbuf *b, const char *s)
 		brec_escape(b, s);
 }
 
+/* Decimal digits, at most LONG_MAX: entries hold many small numbers. */
 static int
 get_ulong(const char *s, unsigned long *v)
 {
-	const char *e;
-	long long n = b_strtonum(s, 0, LONG_MAX, &e);
+	unsigned long n = 0;
 
-	if (e != NULL)
+	if (*s == '\0')
 		return -1;
-	*v = (unsigned long)n;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > (LONG_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (unsigned long)(*s - '0');
+	}
+	*v = n;
 	return 0;
 }
 
@@ -315,6 +327,10 @@ get_hex64(const char *s, unsigned long long *v)
 	return *end != '\0' || errno != 0 ? -1 : 0;
 }
 
+/* What split() gives for a field with nothing in it, as opposed to
+ * '-', the empty string: entries of format 3 tell them apart. */
+static char blank[1];
+
 /*
  * Split s in place at TABs into at most max fields and unescape them.
  * Returns the number of fields, or -1 for a bad escape.
@@ -338,7 +354,7 @@ split(char *s, char **f, int max)
 			return -1;
 		if ((esc || strcmp(s, "-") == 0) && brec_unescape(s) < 0)
 			return -1;
-		f[n++] = s;
+		f[n++] = p == s ? blank : s;
 		if (last)
 			return n;
 		s = p + 1;
@@ -360,8 +376,75 @@ pad(struct bbuf *b, size_t size)
 
 /* ---- the value encodings (shared with the export lines) ---- */
 
+/* A date as seconds since 1970 (format 3 entries), '-' for none. */
 static void
-enc_addr(struct bbuf *b, const struct bsdb_addr *a)
+add_secs(struct bbuf *b, time_t t)
+{
+	if (t == 0) {
+		bbuf_addc(b, '-');
+		return;
+	}
+	if (t < 0) {
+		bbuf_addc(b, '-');
+		add_num(b, (unsigned long long)-(long long)t);
+	} else
+		add_num(b, (unsigned long long)t);
+}
+
+static int
+get_secs(const char *s, time_t *t)
+{
+	const char *e;
+	long long n;
+	unsigned long u;
+
+	if (strcmp(s, "-") == 0 || *s == '\0') {
+		*t = 0;
+		return 0;
+	}
+	if (*s != '-' && get_ulong(s, &u) == 0) {	/* the usual case */
+		if (u == 0 || u > 253402300799UL)
+			return -1;
+		*t = (time_t)u;
+		return 0;
+	}
+	n = b_strtonum(s, -253402300799LL, 253402300799LL, &e);
+	if (e != NULL || n == 0)
+		return -1;
+	*t = (time_t)n;
+	return 0;
+}
+
+/* Dates in ISO 8601 (export lines, values of format 1 and 2), or as
+ * seconds (entries of format 3). */
+static void
+add_when(struct bbuf *b, time_t t, int secs)
+{
+	if (secs)
+		add_secs(b, t);
+	else
+		add_date(b, t);
+}
+
+static int
+get_when(const char *s, time_t *t, int secs)
+{
+	return secs ? get_secs(s, t) : b_isoparse(s, t);
+}
+
+/* get_when(), or '=' for last (in seconds only). */
+static int
+get_last(const char *s, time_t *t, int secs, time_t last)
+{
+	if (secs && strcmp(s, "=") == 0 && last != 0) {
+		*t = last;
+		return 0;
+	}
+	return get_when(s, t, secs);
+}
+
+static void
+enc_addr(struct bbuf *b, const struct bsdb_addr *a, int secs)
 {
 	bbuf_adds(b, bstate_name(a->state));
 	bbuf_addc(b, '\t');
@@ -370,12 +453,19 @@ enc_addr(struct bbuf *b, const struct bsdb_addr *a)
 		add_num(b, (unsigned long long)-a->score);
 	} else
 		add_num(b, (unsigned long long)a->score);
+	/* In seconds, since and first are '=' when they are last. */
 	bbuf_addc(b, '\t');
-	add_date(b, a->since);
+	if (secs && a->since == a->last && a->last != 0)
+		bbuf_addc(b, '=');
+	else
+		add_when(b, a->since, secs);
 	bbuf_addc(b, '\t');
-	add_date(b, a->first);
+	if (secs && a->first == a->last && a->last != 0)
+		bbuf_addc(b, '=');
+	else
+		add_when(b, a->first, secs);
 	bbuf_addc(b, '\t');
-	add_date(b, a->last);
+	add_when(b, a->last, secs);
 	const unsigned long n[] = { a->nevents, a->ncounted, a->nhard,
 	    a->nsoft, a->ncomplaint, a->nunsub };
 	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++) {
@@ -385,7 +475,7 @@ enc_addr(struct bbuf *b, const struct bsdb_addr *a)
 	add_field(b, a->status);
 	add_field(b, a->reason);
 	bbuf_addc(b, '\t');
-	add_date(b, a->horizon);
+	add_when(b, a->horizon, secs);
 	bbuf_addc(b, '\t');
 	add_num(b, a->lo);
 	bbuf_addc(b, '\t');
@@ -395,14 +485,14 @@ enc_addr(struct bbuf *b, const struct bsdb_addr *a)
 #define ADDR_FIELDS 16
 
 static int
-dec_addr(char **f, struct bsdb_addr *a)
+dec_addr(char **f, struct bsdb_addr *a, int secs)
 {
 	memset(a, 0, sizeof *a);
 	if ((a->state = bstate_byname(f[0])) < 0 ||
 	    get_long(f[1], &a->score) < 0 ||
-	    b_isoparse(f[2], &a->since) < 0 ||
-	    b_isoparse(f[3], &a->first) < 0 ||
-	    b_isoparse(f[4], &a->last) < 0 ||
+	    get_when(f[4], &a->last, secs) < 0 ||
+	    get_last(f[2], &a->since, secs, a->last) < 0 ||
+	    get_last(f[3], &a->first, secs, a->last) < 0 ||
 	    get_ulong(f[5], &a->nevents) < 0 ||
 	    get_ulong(f[6], &a->ncounted) < 0 ||
 	    get_ulong(f[7], &a->nhard) < 0 ||
@@ -411,7 +501,7 @@ dec_addr(char **f, struct bsdb_addr *a)
 	    get_ulong(f[10], &a->nunsub) < 0 ||
 	    get_str(f[11], a->status, sizeof a->status) < 0 ||
 	    get_str(f[12], a->reason, sizeof a->reason) < 0 ||
-	    b_isoparse(f[13], &a->horizon) < 0 ||
+	    get_when(f[13], &a->horizon, secs) < 0 ||
 	    get_ulong(f[14], &a->lo) < 0 ||
 	    get_ulong(f[15], &a->hi) < 0 || a->lo > a->hi)
 		return -1;
@@ -469,6 +559,122 @@ dec_event(char **f, struct bsdb_event *e)
 	e->points = (int)pts;
 	e->source = f[9];
 	e->note = f[10];
+	return 0;
+}
+
+/*
+ * The lines of an entry of format 3 say what the summary already says
+ * only once: an empty field (which no other field is, '-' being the
+ * empty string) is the summary's state, status or reason, a date of
+ * '=' its last event; class and flag are one letter; and the key is
+ * left out when it is the one the event's source, address and date
+ * give.
+ */
+static const char class_codes[BEV_NCLASS + 1] = "hscump";
+static const char flag_codes[BEVF_NFLAGS + 1] = "-czs";
+
+static int
+code_of(const char *codes, const char *s)
+{
+	const char *p;
+
+	if (s[0] == '\0' || s[1] != '\0' || (p = strchr(codes, s[0])) == NULL)
+		return -1;
+	return (int)(p - codes);
+}
+
+/* The key a record of this event would have had (see bscore(1)); an
+ * event of the file's own has the address's. */
+static unsigned long long
+derived_key(const char *addr, const struct bsdb_event *e)
+{
+	char date[21];
+
+	if (e->cls > BEV_UNSUB)
+		return bpolicy_key("", addr, "");
+	b_isoformat(e->date, date);
+	return bpolicy_key(e->source, addr, date);
+}
+
+static void
+enc_line(struct bbuf *b, unsigned long seq, const struct bsdb_event *e,
+    const struct bsdb_addr *a, const char *addr)
+{
+	bbuf_addc(b, '\n');
+	add_num(b, seq);
+	bbuf_addc(b, '\t');
+	if (e->date == a->last && a->last != 0)
+		bbuf_addc(b, '=');
+	else
+		add_secs(b, e->date);
+	bbuf_addc(b, '\t');
+	bbuf_addc(b, class_codes[e->cls]);
+	bbuf_addc(b, '\t');
+	add_num(b, (unsigned long long)(e->points < 0 ? 0 : e->points));
+	bbuf_addc(b, '\t');
+	bbuf_addc(b, flag_codes[e->flag]);
+	bbuf_addc(b, '\t');
+	if (e->state != a->state)
+		bbuf_adds(b, bstate_name(e->state));
+	add_field(b, e->rule);
+	if (strcmp(e->status, a->status) == 0)
+		bbuf_addc(b, '\t');
+	else
+		add_field(b, e->status);
+	add_field(b, e->smtp);
+	if (strcmp(e->reason, a->reason) == 0)
+		bbuf_addc(b, '\t');
+	else
+		add_field(b, e->reason);
+	add_field(b, e->source);
+	add_field(b, e->note);
+	if (e->key != derived_key(addr, e)) {
+		char key[17];
+		for (int i = 0; i < 16; i++)
+			key[i] = "0123456789abcdef"[e->key >> (60 - 4 * i) & 0xf];
+		bbuf_addc(b, '\t');
+		bbuf_add(b, key, 16);
+	}
+}
+
+/* Fields: number, date, class, points, flag, state, rule, status, smtp,
+ * reason, source, note and maybe key. */
+#define LINE_FIELDS 13
+
+static int
+dec_line(char **f, int nf, struct bsdb_event *e, const struct bsdb_addr *a,
+    const char *addr)
+{
+	unsigned long pts;
+
+	memset(e, 0, sizeof *e);
+	if (nf != LINE_FIELDS && nf != LINE_FIELDS - 1)
+		return -1;
+	if (strcmp(f[1], "=") == 0)
+		e->date = a->last;
+	else if (get_secs(f[1], &e->date) < 0)
+		return -1;
+	/* A flag of '-' (not counted) comes out of split() empty. */
+	if ((e->cls = code_of(class_codes, f[2])) < 0 ||
+	    get_ulong(f[3], &pts) < 0 || pts > INT_MAX ||
+	    (e->flag = *f[4] == '\0' && f[4] != blank ? BEVF_NONE :
+	    code_of(flag_codes, f[4])) < 0)
+		return -1;
+	e->points = (int)pts;
+	e->state = f[5] == blank ? a->state : bstate_byname(f[5]);
+	if (e->state < 0 ||
+	    get_str(f[6], e->rule, sizeof e->rule) < 0 ||
+	    get_str(f[7] == blank ? a->status : f[7], e->status,
+	    sizeof e->status) < 0 ||
+	    get_str(f[8], e->smtp, sizeof e->smtp) < 0 ||
+	    get_str(f[9] == blank ? a->reason : f[9], e->reason,
+	    sizeof e->reason) < 0)
+		return -1;
+	e->source = f[10];
+	e->note = f[11];
+	if (nf == LINE_FIELDS)
+		return get_hex64(f[12], &e->key);
+	e->key = derived_key(addr, e);
 	return 0;
 }
 
@@ -676,7 +882,7 @@ header_ok(struct bsdb *db, TDB_DATA v)
 		seterr(db, "not a bounce state file (unknown format)");
 		return -1;
 	}
-	/* Format 2 reads the values of format 1 as they are; a writer
+	/* The values of formats 1 and 2 are read as they are; a writer
 	 * changes the header in its first transaction (bsdb_begin()). */
 	db->format = n;
 	return 0;
@@ -857,15 +1063,16 @@ on_alarm(int sig)
 	timed_out = 1;
 }
 
-/* The first transaction on a file of format 1 makes it format 2: its
- * values are valid as they are, but older programs must not read the
+/* The first transaction on a file of an older format makes it the
+ * current one: its values are valid as they are, and entries change
+ * format as they are written, but older programs must not read the
  * entries that this one writes. */
 static int
 upgrade(struct bsdb *db)
 {
 	char want[64];
 
-	if (db->format != 1)
+	if (db->format == 0 || db->format == BSDB_FORMAT)
 		return 0;
 	snprintf(want, sizeof want, "%s %d", HEADER_NAME, BSDB_FORMAT);
 	if (tdb_store(db->tdb, strdatum(HEADER_KEY), strdatum(want),
@@ -925,7 +1132,7 @@ bsdb_commit(struct bsdb *db)
 	db->intrans = 0;
 	if (tdb_transaction_commit(db->tdb) != 0)
 		return tdberr(db, "writing");
-	if (db->format == 1)
+	if (db->format != 0)
 		db->format = BSDB_FORMAT;
 	return 0;
 }
@@ -1102,55 +1309,84 @@ record_del(struct bsdb *db, const char *addr, unsigned long seq)
 /*
  * Split the summary line at the start of s (a value without padding) in
  * place: the summary into *a, the first number of the events kept in
- * the entry into *inl, and *rest to the event lines (NULL when none).
- * A summary of format 1 has no event lines: its events are all event
- * records.  0, or -1 when it is damaged.
+ * the entry into *inl, and *rest to the event lines (NULL when none);
+ * in format 3, the size its record was allocated for into *size (when
+ * not NULL).  A summary of format 1 has no event lines: its events are
+ * all event records.  The value format (1, 2 or 3), or -1 when it is
+ * damaged.
  */
 static int
-dec_summary(char *s, struct bsdb_addr *a, unsigned long *inl, char **rest)
+dec_summary(char *s, struct bsdb_addr *a, unsigned long *inl, char **rest,
+    size_t *size)
 {
-	char *f[ADDR_FIELDS + 1], *nl;
+	char *f[ADDR_FIELDS + 2], *nl;
+	unsigned long sz;
+	int fmt;
 
 	*rest = NULL;
 	if (strncmp(s, "1\t", 2) == 0) {
 		if (strchr(s, '\n') != NULL ||
 		    split(s + 2, f, ADDR_FIELDS) != ADDR_FIELDS ||
-		    dec_addr(f, a) < 0)
+		    dec_addr(f, a, 0) < 0)
 			return -1;
 		*inl = a->hi;
-		return 0;
+		return 1;
 	}
-	if (strncmp(s, "2\t", 2) != 0)
+	if ((s[0] != '2' && s[0] != '3') || s[1] != '\t')
 		return -1;
+	fmt = s[0] - '0';
 	if ((nl = strchr(s, '\n')) != NULL) {
 		*nl = '\0';
 		*rest = nl + 1;
 	}
-	if (split(s + 2, f, ADDR_FIELDS + 1) != ADDR_FIELDS + 1 ||
-	    dec_addr(f, a) < 0 || get_ulong(f[ADDR_FIELDS], inl) < 0 ||
-	    *inl < a->lo || *inl > a->hi)
+	if (split(s + 2, f, ADDR_FIELDS + 2) != ADDR_FIELDS + 1 + (fmt == 3) ||
+	    dec_addr(f, a, fmt == 3) < 0 ||
+	    get_ulong(f[ADDR_FIELDS], inl) < 0 || *inl < a->lo || *inl > a->hi)
 		return -1;
-	return 0;
+	if (fmt == 3) {
+		if (get_ulong(f[ADDR_FIELDS + 1], &sz) < 0 || sz == 0)
+			return -1;
+		if (size != NULL)
+			*size = sz;
+	}
+	return fmt;
+}
+
+/* Decode one event line of an entry of format fmt, in place, and its
+ * number into *sq.  0, or -1 when it is damaged. */
+static int
+dec_one(char *s, int fmt, const struct bsdb_addr *a, const char *addr,
+    struct bsdb_event *e, unsigned long *sq)
+{
+	char *f[LINE_FIELDS];
+	int nf;
+
+	if (fmt == 3) {
+		nf = split(s, f, LINE_FIELDS);
+		return nf < 1 || get_ulong(f[0], sq) < 0 ||
+		    dec_line(f, nf, e, a, addr) < 0 ? -1 : 0;
+	}
+	return split(s, f, EVENT_FIELDS + 1) != EVENT_FIELDS + 1 ||
+	    get_ulong(f[0], sq) < 0 || dec_event(f + 1, e) < 0 ? -1 : 0;
 }
 
 /*
- * Decode the event lines of an entry, in place, into e[] and seq[] from
- * index *n on (room for them was made).  Their numbers rise, from inl
- * to below a->hi.  0, or -1 when they are damaged.
+ * Decode the event lines of an entry of format fmt, in place, into e[]
+ * and seq[] from index *n on (room for them was made).  Their numbers
+ * rise, from inl to below a->hi.  0, or -1 when they are damaged.
  */
 static int
-dec_lines(char *s, const struct bsdb_addr *a, unsigned long inl,
-    struct bsdb_event *e, unsigned long *seq, size_t *n)
+dec_lines(char *s, int fmt, const struct bsdb_addr *a, const char *addr,
+    unsigned long inl, struct bsdb_event *e, unsigned long *seq, size_t *n)
 {
-	char *f[EVENT_FIELDS + 1], *nl;
+	char *nl;
 	unsigned long next = inl, sq;
 
 	while (s != NULL) {
 		if ((nl = strchr(s, '\n')) != NULL)
 			*nl = '\0';
-		if (split(s, f, EVENT_FIELDS + 1) != EVENT_FIELDS + 1 ||
-		    get_ulong(f[0], &sq) < 0 || sq < next || sq >= a->hi ||
-		    dec_event(f + 1, &e[*n]) < 0)
+		if (dec_one(s, fmt, a, addr, &e[*n], &sq) < 0 ||
+		    sq < next || sq >= a->hi)
 			return -1;
 		seq[(*n)++] = sq;
 		next = sq + 1;
@@ -1186,14 +1422,15 @@ load_entry(struct bsdb *db, const char *addr, struct bsdb_entry *x,
 	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
 	char *s, *rest;
 	size_t size, room;
-	int rv;
+	int rv, fmt = 0;
 
 	memset(x, 0, sizeof *x);
 	x->a.state = BS_SEND;
 	x->a.lo = x->a.hi = x->lo0 = x->inl = 1;
 	if ((rv = get_value(db, k, ar, &s, &size)) < 0)
 		return -1;
-	if (rv > 0 && dec_summary(s, &x->a, &x->inl, &rest) < 0)
+	if (rv > 0 && (fmt = dec_summary(s, &x->a, &x->inl, &rest,
+	    &size)) < 0)
 		return damaged(db, k);
 	room = extra + (rv > 0 ? count_lines(rest) : 0);
 	if (records && rv > 0)
@@ -1215,38 +1452,72 @@ load_entry(struct bsdb *db, const char *addr, struct bsdb_entry *x,
 			continue;
 		x->seq[x->n++] = sq;
 	}
-	if (dec_lines(rest, &x->a, x->inl, x->e, x->seq, &x->n) < 0)
+	if (dec_lines(rest, fmt, &x->a, addr, x->inl, x->e, x->seq,
+	    &x->n) < 0)
 		return damaged_addr(db, addr);
 	return 1;
 }
 
-/* The summary line of an entry into b. */
+/* The summary line of an entry into b; size is the one it was given. */
 static void
-enc_summary(struct bbuf *b, const struct bsdb_addr *a, unsigned long inl)
+enc_summary(struct bbuf *b, const struct bsdb_addr *a, unsigned long inl,
+    size_t size)
 {
 	bbuf_reset(b);
-	bbuf_adds(b, "2\t");
-	enc_addr(b, a);
+	bbuf_adds(b, "3\t");
+	enc_addr(b, a, 1);
 	bbuf_addc(b, '\t');
 	add_num(b, inl);
+	bbuf_addc(b, '\t');
+	add_num(b, size);
+}
+
+/*
+ * How long a value may grow in place, in a record allocated for size
+ * bytes under a key of klen bytes.  TDB allocates a quarter more than
+ * it is asked for, and rewrites a value in place while it fits; this
+ * stays a few bytes below that.  (Were it wrong, TDB would move the
+ * record: slower, never wrong.)
+ */
+static size_t
+tdb_room(size_t klen, size_t size)
+{
+	return size + (klen + size) / 4 - 4;
+}
+
+/* The size to ask for so that a value of len bytes has room for more. */
+static size_t
+new_size(size_t klen, size_t len, size_t more)
+{
+	size_t want = len + more, size;
+
+	/* The least size whose room is want, rounded up. */
+	size = 4 * want / 5;
+	size = size > klen / 5 + 4 ? size - klen / 5 - 4 : 0;
+	while (tdb_room(klen, size) < want)
+		size++;
+	if (size < len)
+		size = len;
+	return (size + ENTRY_ALIGN - 1) / ENTRY_ALIGN * ENTRY_ALIGN;
 }
 
 /*
  * Write the entry of addr: its summary, and the events e[0..n-1]
- * (numbers seq[], rising, from inl on) as lines.  cap is the size of
- * the entry in the file, 0 for a new one.  When the lines do not fit,
- * the oldest become event records; when the summary alone does not fit
- * either, the entry grows.  A new entry gets room for one more event.
- * The final inl and size go to *inlp and *capp.
+ * (numbers seq[], rising, from inl on) as lines.  size is what the
+ * entry's record was allocated for, 0 for a new one.  When the lines
+ * outgrow the record, the oldest become event records; when the
+ * summary alone does not fit either, the entry moves to a larger
+ * record.  A new entry gets room for one more event.  The final inl
+ * and size go to *inlp and *sizep.
  */
 static int
 write_entry(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
     unsigned long inl, const struct bsdb_event *e,
-    const unsigned long *seq, size_t n, size_t cap, unsigned long *inlp,
-    size_t *capp)
+    const unsigned long *seq, size_t n, size_t size, unsigned long *inlp,
+    size_t *sizep)
 {
-	size_t first = 0, longest = 0, len, start;
-	int isnew = cap == 0;
+	size_t first = 0, longest = 0, len, start, room, klen;
+	int isnew = size == 0;
 
 	if (n > db->nends) {
 		db->nends = n + 16;
@@ -1255,41 +1526,44 @@ write_entry(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
 	bbuf_reset(&db->lines);
 	for (size_t i = 0; i < n; i++) {
 		size_t before = db->lines.len;
-		bbuf_addc(&db->lines, '\n');
-		add_num(&db->lines, seq[i]);
-		bbuf_addc(&db->lines, '\t');
-		enc_event(&db->lines, &e[i]);
+		enc_line(&db->lines, seq[i], &e[i], a, addr);
 		db->ends[i] = db->lines.len;
 		if (db->lines.len - before > longest)
 			longest = db->lines.len - before;
 	}
 	if (n == 0)
 		longest = EVENT_GUESS;
+	klen = strlen(ADDR_PREFIX) + strlen(addr);
+	room = isnew ? 0 : tdb_room(klen, size);
 	for (;;) {
-		enc_summary(&db->sum, a, inl);
+		enc_summary(&db->sum, a, inl, size);
 		start = first > 0 ? db->ends[first - 1] : 0;
 		len = db->sum.len + db->lines.len - start;
-		if (cap == 0 || len <= cap || first == n)
+		if (isnew || len <= room || first == n)
 			break;
 		inl = seq[first++] + 1;	/* the oldest moves out */
 	}
 	for (size_t i = 0; i < first; i++)
 		if (record_put(db, addr, seq[i], &e[i]) < 0)
 			return -1;
-	if (isnew)
-		cap = (len + longest + ENTRY_SLACK + VALUE_ALIGN - 1) /
-		    VALUE_ALIGN * VALUE_ALIGN;
-	else if (len > cap)
-		cap = (len + VALUE_ALIGN - 1) / VALUE_ALIGN * VALUE_ALIGN;
+	if (isnew || len > room) {
+		/* Room for the next event: its line, the dates that the
+		 * newest line and the summary then spell out, and longer
+		 * numbers.  The size written in the summary may add a
+		 * digit or two. */
+		size = new_size(klen, len + 4, longest + ENTRY_SLACK);
+		enc_summary(&db->sum, a, inl, size);
+		len = db->sum.len + db->lines.len - start;
+	}
 	bbuf_reset(&db->val);
 	bbuf_add(&db->val, db->sum.s, db->sum.len);
 	if (db->lines.len > start)
 		bbuf_add(&db->val, db->lines.s + start, db->lines.len - start);
-	pad(&db->val, cap);
+	pad(&db->val, size);
 	if (inlp != NULL)
 		*inlp = inl;
-	if (capp != NULL)
-		*capp = cap;
+	if (sizep != NULL)
+		*sizep = size;
 	return store(db, mkkey(db, ADDR_PREFIX, addr, 0, 0), &db->val,
 	    isnew ? TDB_INSERT : TDB_REPLACE);
 }
@@ -1344,7 +1618,7 @@ bsdb_get(struct bsdb *db, const char *addr, struct bsdb_addr *a)
 	a->lo = a->hi = 1;
 	if ((rv = get_value(db, k, NULL, &s, NULL)) <= 0)
 		return rv;
-	if (dec_summary(s, a, &inl, &rest) < 0)
+	if (dec_summary(s, a, &inl, &rest, NULL) < 0)
 		return damaged(db, k);
 	return 1;
 }
@@ -1363,7 +1637,7 @@ parse_state(TDB_DATA k, TDB_DATA v, void *arg)
 
 	(void)k;
 	sp->state = -1;
-	if (v.dsize < 3 || (v.dptr[0] != '1' && v.dptr[0] != '2') ||
+	if (v.dsize < 3 || v.dptr[0] < '1' || v.dptr[0] > '3' ||
 	    v.dptr[1] != '\t')
 		return 0;
 	for (i = 0; i + 2 < v.dsize && i < sizeof name - 1; i++) {
@@ -1425,14 +1699,14 @@ bsdb_event_get(struct bsdb *db, const char *addr, unsigned long seq,
 	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
 	struct bsdb_addr a;
 	unsigned long inl;
-	char *s, *rest, *f[EVENT_FIELDS + 1], *nl;
-	int rv;
+	char *s, *rest, *nl;
+	int rv, fmt;
 
 	if ((rv = get_value(db, k, NULL, &s, NULL)) < 0)
 		return -1;
 	if (rv == 0)
 		return record_get(db, addr, seq, e, ar);
-	if (dec_summary(s, &a, &inl, &rest) < 0)
+	if ((fmt = dec_summary(s, &a, &inl, &rest, NULL)) < 0)
 		return damaged(db, k);
 	if (seq < inl)
 		return record_get(db, addr, seq, e, ar);
@@ -1448,8 +1722,7 @@ bsdb_event_get(struct bsdb *db, const char *addr, unsigned long seq,
 			return damaged_addr(db, addr);
 		if (sq != seq)
 			continue;
-		if (split(rest, f, EVENT_FIELDS + 1) != EVENT_FIELDS + 1 ||
-		    dec_event(f + 1, e) < 0)
+		if (dec_one(rest, fmt, &a, addr, e, &sq) < 0)
 			return damaged_addr(db, addr);
 		e->source = barena_strdup(ar, e->source);
 		e->note = barena_strdup(ar, e->note);
@@ -1588,7 +1861,7 @@ decode_entry(struct walk *w, TDB_DATA k, TDB_DATA v, struct bsdb_item *it)
 {
 	char *f[MAXFIELDS], *s, *key, *rest;
 	size_t vl = v.dsize, n;
-	int want;
+	int want, fmt;
 
 	memset(it, 0, sizeof *it);
 	w->x.n = 0;
@@ -1624,13 +1897,15 @@ decode_entry(struct walk *w, TDB_DATA k, TDB_DATA v, struct bsdb_item *it)
 	if (strlen(s) != vl)
 		return -1;
 	if (it->type == BSDB_ADDR) {
-		if (dec_summary(s, &it->a, &w->x.inl, &rest) < 0)
+		if ((fmt = dec_summary(s, &it->a, &w->x.inl, &rest,
+		    NULL)) < 0)
 			return -1;
 		n = count_lines(rest);
 		w->x.e = barena_alloc(&w->ar, (n ? n : 1) * sizeof w->x.e[0]);
 		w->x.seq = barena_alloc(&w->ar, (n ? n : 1) *
 		    sizeof w->x.seq[0]);
-		return dec_lines(rest, &it->a, w->x.inl, w->x.e, w->x.seq,
+		return dec_lines(rest, fmt, &it->a, key, w->x.inl, w->x.e,
+		    w->x.seq,
 		    &w->x.n);
 	}
 	if (strncmp(s, "1\t", 2) != 0 || split(s + 2, f, MAXFIELDS) != want)
@@ -1701,7 +1976,7 @@ bsdb_format_item(struct bbuf *b, const struct bsdb_item *it)
 		bbuf_adds(b, "addr");
 		add_field(b, it->key);
 		bbuf_addc(b, '\t');
-		enc_addr(b, &it->a);
+		enc_addr(b, &it->a, 0);
 		break;
 	case BSDB_EVENT:
 		bbuf_adds(b, "event");
@@ -1739,7 +2014,7 @@ bsdb_parse_item(char *line, struct bsdb_item *it, const char **why)
 	if (strcmp(f[0], "addr") == 0) {
 		it->type = BSDB_ADDR;
 		*why = "bad addr line";
-		if (n != ADDR_FIELDS + 2 || dec_addr(f + 2, &it->a) < 0)
+		if (n != ADDR_FIELDS + 2 || dec_addr(f + 2, &it->a, 0) < 0)
 			return -1;
 	} else if (strcmp(f[0], "event") == 0) {
 		it->type = BSDB_EVENT;

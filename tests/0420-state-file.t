@@ -43,11 +43,13 @@ is "-d wins over BOUNCE_DB" "$?" 1
 
 "$BIN/bscore" -d s.tdb one.tsv >/dev/null
 tdbdump s.tdb >dump
-ok "tdbdump: the format header" grep -q '^data(14) = "bounce-state 2"$' dump
+ok "tdbdump: the format header" grep -q '^data(14) = "bounce-state 3"$' dump
 ok "tdbdump: the address key" grep -q '^key(19) = "addr:anna@f.example"$' dump
-ok "tdbdump: a readable summary" grep -q '^data([0-9]*) = "2\\09invalid\\0950\\092024-03-01T10:00:00Z' dump
+# Format 3: dates in seconds since 1970, '=' for the date of the last
+# event, and empty fields in the event line for what the summary says.
+ok "tdbdump: a readable summary" grep -q '^data([0-9]*) = "3\\09invalid\\0950\\09=\\09=\\091709287200\\091\\091\\091\\090\\090\\090\\095\.1\.1\\09userunknown\\09-\\091\\092\\091\\09[0-9]*\\0A' dump
 ok "tdbdump: the event, a line of the address's entry" \
-    grep -q '\\0A1\\092024-03-01T10:00:00Z\\09hard\\0950\\09counted\\09invalid\\09' dump
+    grep -q '\\0A1\\09=\\09h\\0950\\09c\\09\\09status\\09\\09550\\09\\09m1\\09- *"$' dump
 is "tdbdump: no event record for it" "$(grep -c '"event:' dump)" 0
 is "tdbtool: the file checks out" "$(tdbtool s.tdb check)" \
     "Database integrity is OK and has 2 records."
@@ -55,7 +57,7 @@ is "tdbtool: the file checks out" "$(tdbtool s.tdb check)" \
 # ---- a file of format 1 ----
 
 # Format 1 kept every event in an event record of its own and padded
-# summaries to 192 bytes: read as it is, made format 2 by a writer.
+# summaries to 192 bytes: read as it is, made format 3 by a writer.
 restore() {	# restore KEY VALUE PADDED-SIZE: one entry for tdbrestore
 	while [ "${#2}" -lt "$3" ]; do set -- "$1" "$2 " "$3"; done
 	printf '{\nkey(%d) = "%s"\ndata(%d) = "%s"\n}\n' "${#1}" "$1" "${#2}" \
@@ -73,13 +75,63 @@ is "format 1: readers leave it as it is" "$(tdbdump v1.tdb | grep -c 'bounce-sta
 printf 'm2\t2024-03-02T10:00:00Z\tolga@f.example\tfailed\t4.2.2\t452\tmx\t-\tdsn\tdiag\tsoft\tmailboxfull\n' |
     "$BIN/bscore" -d v1.tdb >out
 is "format 1: bscore applies a bounce" "$? $(cat out)" "0 "
-is "format 1: a writer makes it format 2" "$(tdbdump v1.tdb | grep -c 'bounce-state 2')" 1
+is "format 1: a writer makes it format 3" "$(tdbdump v1.tdb | grep -c 'bounce-state 3')" 1
 is "format 1: both events" "$("$BIN/bstate" -d v1.tdb export | cut -f1-5 | sed -n '3,$p')" \
     "$(printf 'event\tolga@f.example\t1\t2024-03-01T10:00:00Z\thard\nevent\tolga@f.example\t2\t2024-03-02T10:00:00Z\tsoft')"
 is "format 1: the summary" "$("$BIN/bstate" -d v1.tdb export | sed -n 2p | cut -f3,8,11,18)" \
     "$(printf 'invalid\t2\t1\t3')"
+# The old event stays an event record; the new one is a line of the
+# entry, which is rewritten in its place.
+is "format 1: the new event is a line of the entry" \
+    "$(tdbdump v1.tdb | grep -c '^key([0-9]*) = "event:')" 1
+is "format 1: the entry is now format 3" \
+    "$(tdbdump -k addr:olga@f.example v1.tdb | cut -c1-14)" '3\09invalid\09'
 is "format 1: the file checks out" "$(tdbtool v1.tdb check)" \
-    "Database integrity is OK and has 4 records."
+    "Database integrity is OK and has 3 records."
+
+# ---- a file of format 2 ----
+
+# Format 2 kept the newest events in the entry, with ISO dates and
+# every field spelled out: read as it is, rewritten as format 3.
+{
+	restore bounce:format "bounce-state 2" 14
+	restore addr:pia@f.example "$(printf '2\tinvalid\t50\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t1\t1\t1\t0\t0\t0\t5.1.1\tuserunknown\t-\t1\t2\t1\n1\t2024-03-01T10:00:00Z\thard\t50\tcounted\tinvalid\tstatus\t5.1.1\t550\tuserunknown\tm1\t-\t0123456789abcdef')" 384
+} | sed 's/\\n/\\0A/' | tdbrestore v2.tdb
+"$BIN/bstate" -d v2.tdb export >v2.exp
+is "format 2: read" "$(sed -n '2,$p' v2.exp | cut -f1-5)" \
+    "$(printf 'addr\tpia@f.example\tinvalid\t50\t2024-03-01T10:00:00Z\nevent\tpia@f.example\t1\t2024-03-01T10:00:00Z\thard')"
+is "format 2: its key as it was" "$(sed -n 3p v2.exp | cut -f15)" 0123456789abcdef
+printf 'm2\t2024-03-02T10:00:00Z\tpia@f.example\tfailed\t4.2.2\t452\tmx\t-\tdsn\tdiag\tsoft\tmailboxfull\n' |
+    "$BIN/bscore" -d v2.tdb >out
+is "format 2: bscore applies a bounce" "$? $(cat out)" "0 "
+is "format 2: a writer makes it format 3" "$(tdbdump v2.tdb | grep -c 'bounce-state 3')" 1
+is "format 2: the entry is rewritten in place, in format 3" \
+    "$(tdbdump -k addr:pia@f.example v2.tdb | cut -c1-14) $(tdbdump v2.tdb | grep -c '^key')" '3\09invalid\09 2'
+"$BIN/bstate" -d v2.tdb export >v2.exp2
+is "format 2: the old event is unchanged, its key too" "$(sed -n 3p v2.exp2)" "$(sed -n 3p v2.exp)"
+is "format 2: the new event" "$(sed -n 4p v2.exp2 | cut -f1-5)" \
+    "$(printf 'event\tpia@f.example\t2\t2024-03-02T10:00:00Z\tsoft')"
+is "format 2: the file checks out" "$(tdbtool v2.tdb check)" \
+    "Database integrity is OK and has 2 records."
+
+# A record's identity is a hash of its source, recipient and date as
+# written: an entry leaves it out when the ISO date gives the same, and
+# keeps it when the record had its date in another form.
+printf 'm9\tFri, 01 Mar 2024 10:00:00 +0000\tzed@f.example\tfailed\t4.2.2\t452\tmx\t-\tdsn\tdiag\tsoft\tmailboxfull\n' >rfc.tsv
+"$BIN/bscore" -d k.tdb rfc.tsv >/dev/null
+"$BIN/bscore" -d k.tdb rfc.tsv >out
+is "a date in another form: the same record again changes nothing" "$? $(cat out)" "0 "
+lastfield() {	# lastfield KEY FILE: the last field of a value, unpadded
+	tdbdump -k "$1" "$2" | sed 's/ *$//; s/.*\\09//'
+}
+is "a date in another form: the entry keeps the identity" \
+    "$(lastfield addr:zed@f.example k.tdb | grep -Ec '^[0-9a-f]{16}$')" 1
+is "an ISO date: the entry leaves the identity out" \
+    "$(lastfield addr:anna@f.example s.tdb)" "-"
+"$BIN/bstate" -d k.tdb export >k.exp
+"$BIN/bstate" -d k2.tdb import k.exp
+is "a date in another form: export, import and export again" \
+    "$("$BIN/bstate" -d k2.tdb export)" "$(cat k.exp)"
 
 # ---- not state files ----
 
@@ -92,7 +144,7 @@ fails "a TDB of someone else's" "$T/foreign.tdb" "not a bounce state file"
 is "a foreign TDB is left alone" "$(tdbdump foreign.tdb | grep -c key)" 1
 
 printf '{\nkey(13) = "bounce:format"\ndata(14) = "bounce-state 7"\n}\n' | tdbrestore newer.tdb
-fails "a newer format" "$T/newer.tdb" "state file format 7 is newer than this program's (2)"
+fails "a newer format" "$T/newer.tdb" "state file format 7 is newer than this program's (3)"
 printf '{\nkey(13) = "bounce:format"\ndata(9) = "something"\n}\n' | tdbrestore other.tdb
 fails "another header" "$T/other.tdb" "not a bounce state file"
 
@@ -108,7 +160,7 @@ printf '' | tdbrestore blank.tdb
 "$BIN/bstate" -d blank.tdb check anna@f.example
 is "an empty TDB reads as an empty state" "$?" 0
 "$BIN/bscore" -d blank.tdb one.tsv >/dev/null
-is "an empty TDB gets the header" "$(tdbdump blank.tdb | grep -c 'bounce-state 2')" 1
+is "an empty TDB gets the header" "$(tdbdump blank.tdb | grep -c 'bounce-state 3')" 1
 
 # ---- damaged files ----
 
@@ -139,9 +191,22 @@ is "a damaged event in an entry: the state still answers" "$?" 1
 "$BIN/bstate" -d bad2.tdb why u3@f.example >/dev/null 2>err
 is "a damaged event in an entry: why exits 2 naming the entry" "$? $(cat err)" \
     "2 bstate: bad2.tdb: damaged entry addr:u3@f.example"
+# Format 3: an event line with a class that is not one of its letters,
+# and a summary whose size is not a number.
+v=$(tdbdump -k addr:u4@f.example bad2.tdb | sed 's/ *$//; s/\\09/\t/g; s/\\0A/\n/g')
+tdbtool bad2.tdb store addr:u4@f.example "$(printf '%s' "$v" | sed '2s/^\(1\t=\t\)h/\1x/')" >/dev/null
+"$BIN/bstate" -d bad2.tdb why u4@f.example >/dev/null 2>err
+is "format 3: a bad class letter is damage" "$? $(cat err)" \
+    "2 bstate: bad2.tdb: damaged entry addr:u4@f.example"
+tdbtool bad2.tdb store addr:u5@f.example "$(printf '%s' "$v" | sed '1s/\t[0-9]*$/\tbig/')" >/dev/null
+"$BIN/bstate" -d bad2.tdb why u5@f.example >/dev/null 2>err
+is "format 3: a bad size is damage" "$? $(cat err)" \
+    "2 bstate: bad2.tdb: damaged entry addr:u5@f.example"
 for i in 1 2 3 4 5 6; do rec "many-$i" w@f.example; done | "$BIN/bscore" -d bad2.tdb >/dev/null
+# The entry had room for the next event and TDB's own slack: it keeps
+# the newest three, the three before are event records.
 is "six events: the oldest are event records" \
-    "$(tdbdump bad2.tdb | grep -c '^key([0-9]*) = "event:w@f.example:[0-9]*"$')" 4
+    "$(tdbdump bad2.tdb | grep -c '^key([0-9]*) = "event:w@f.example:[0-9]*"$')" 3
 tdbtool bad2.tdb store event:w@f.example:1 "$(printf '1\tnot\tan\tevent')" >/dev/null
 "$BIN/bstate" -d bad2.tdb why w@f.example >/dev/null 2>err
 is "a damaged event record: why exits 2 naming it" "$? $(cat err)" \
