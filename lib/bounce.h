@@ -535,9 +535,10 @@ struct bsdb_entry {
 	unsigned char *dirty;	/* new or changed */
 	size_t n;
 	int found;
-	/* Where the events are in the file, for bsdb_save(). */
+	/* Where the events are in the file, and the size the entry's
+	 * record was made for, for bsdb_save(). */
 	unsigned long lo0, inl;
-	size_t cap;
+	size_t size;
 };
 int bsdb_load(struct bsdb *db, const char *addr, struct bsdb_entry *x,
     size_t extra, struct barena *ar);

@@ -432,9 +432,18 @@ get_when(const char *s, time_t *t, int secs)
 	return secs ? get_secs(s, t) : b_isoparse(s, t);
 }
 
-/* get_when(), or '=' for last (in seconds only). */
+/* In seconds, a date that is last (the entry's last event) is '='. */
+static void
+add_or_last(struct bbuf *b, time_t t, int secs, time_t last)
+{
+	if (secs && t == last && last != 0)
+		bbuf_addc(b, '=');
+	else
+		add_when(b, t, secs);
+}
+
 static int
-get_last(const char *s, time_t *t, int secs, time_t last)
+get_or_last(const char *s, time_t *t, int secs, time_t last)
 {
 	if (secs && strcmp(s, "=") == 0 && last != 0) {
 		*t = last;
@@ -453,17 +462,10 @@ enc_addr(struct bbuf *b, const struct bsdb_addr *a, int secs)
 		add_num(b, (unsigned long long)-a->score);
 	} else
 		add_num(b, (unsigned long long)a->score);
-	/* In seconds, since and first are '=' when they are last. */
 	bbuf_addc(b, '\t');
-	if (secs && a->since == a->last && a->last != 0)
-		bbuf_addc(b, '=');
-	else
-		add_when(b, a->since, secs);
+	add_or_last(b, a->since, secs, a->last);
 	bbuf_addc(b, '\t');
-	if (secs && a->first == a->last && a->last != 0)
-		bbuf_addc(b, '=');
-	else
-		add_when(b, a->first, secs);
+	add_or_last(b, a->first, secs, a->last);
 	bbuf_addc(b, '\t');
 	add_when(b, a->last, secs);
 	const unsigned long n[] = { a->nevents, a->ncounted, a->nhard,
@@ -491,8 +493,8 @@ dec_addr(char **f, struct bsdb_addr *a, int secs)
 	if ((a->state = bstate_byname(f[0])) < 0 ||
 	    get_long(f[1], &a->score) < 0 ||
 	    get_when(f[4], &a->last, secs) < 0 ||
-	    get_last(f[2], &a->since, secs, a->last) < 0 ||
-	    get_last(f[3], &a->first, secs, a->last) < 0 ||
+	    get_or_last(f[2], &a->since, secs, a->last) < 0 ||
+	    get_or_last(f[3], &a->first, secs, a->last) < 0 ||
 	    get_ulong(f[5], &a->nevents) < 0 ||
 	    get_ulong(f[6], &a->ncounted) < 0 ||
 	    get_ulong(f[7], &a->nhard) < 0 ||
@@ -508,12 +510,22 @@ dec_addr(char **f, struct bsdb_addr *a, int secs)
 	return 0;
 }
 
+/* A TAB and an event's key in 16 hexadecimal digits. */
+static void
+add_key(struct bbuf *b, unsigned long long key)
+{
+	char hex[16];
+
+	for (int i = 0; i < 16; i++)
+		hex[i] = "0123456789abcdef"[key >> (60 - 4 * i) & 0xf];
+	bbuf_addc(b, '\t');
+	bbuf_add(b, hex, 16);
+}
+
 /* The key comes last: it never ends in a space, so padding is clear. */
 static void
 enc_event(struct bbuf *b, const struct bsdb_event *e)
 {
-	char key[17];
-
 	add_date(b, e->date);
 	bbuf_addc(b, '\t');
 	bbuf_adds(b, bev_classname(e->cls));
@@ -529,11 +541,7 @@ enc_event(struct bbuf *b, const struct bsdb_event *e)
 	add_field(b, e->reason);
 	add_field(b, e->source);
 	add_field(b, e->note);
-	for (int i = 0; i < 16; i++)
-		key[i] = "0123456789abcdef"[e->key >> (60 - 4 * i) & 0xf];
-	key[16] = '\0';
-	bbuf_addc(b, '\t');
-	bbuf_add(b, key, 16);
+	add_key(b, e->key);
 }
 
 #define EVENT_FIELDS 12
@@ -603,10 +611,7 @@ enc_line(struct bbuf *b, unsigned long seq, const struct bsdb_event *e,
 	bbuf_addc(b, '\n');
 	add_num(b, seq);
 	bbuf_addc(b, '\t');
-	if (e->date == a->last && a->last != 0)
-		bbuf_addc(b, '=');
-	else
-		add_secs(b, e->date);
+	add_or_last(b, e->date, 1, a->last);
 	bbuf_addc(b, '\t');
 	bbuf_addc(b, class_codes[e->cls]);
 	bbuf_addc(b, '\t');
@@ -628,13 +633,8 @@ enc_line(struct bbuf *b, unsigned long seq, const struct bsdb_event *e,
 		add_field(b, e->reason);
 	add_field(b, e->source);
 	add_field(b, e->note);
-	if (e->key != derived_key(addr, e)) {
-		char key[17];
-		for (int i = 0; i < 16; i++)
-			key[i] = "0123456789abcdef"[e->key >> (60 - 4 * i) & 0xf];
-		bbuf_addc(b, '\t');
-		bbuf_add(b, key, 16);
-	}
+	if (e->key != derived_key(addr, e))
+		add_key(b, e->key);
 }
 
 /* Fields: number, date, class, points, flag, state, rule, status, smtp,
@@ -648,11 +648,8 @@ dec_line(char **f, int nf, struct bsdb_event *e, const struct bsdb_addr *a,
 	unsigned long pts;
 
 	memset(e, 0, sizeof *e);
-	if (nf != LINE_FIELDS && nf != LINE_FIELDS - 1)
-		return -1;
-	if (strcmp(f[1], "=") == 0)
-		e->date = a->last;
-	else if (get_secs(f[1], &e->date) < 0)
+	if ((nf != LINE_FIELDS && nf != LINE_FIELDS - 1) ||
+	    get_or_last(f[1], &e->date, 1, a->last) < 0)
 		return -1;
 	/* A flag of '-' (not counted) comes out of split() empty. */
 	if ((e->cls = code_of(class_codes, f[2])) < 0 ||
@@ -1442,7 +1439,7 @@ load_entry(struct bsdb *db, const char *addr, struct bsdb_entry *x,
 	if (rv == 0)
 		return 0;
 	x->found = 1;
-	x->cap = size;
+	x->size = size;
 	x->lo0 = x->a.lo;
 	for (unsigned long sq = x->a.lo; records && sq < x->inl; sq++) {
 		int r = record_get(db, addr, sq, &x->e[x->n], ar);
@@ -1489,15 +1486,14 @@ tdb_room(size_t klen, size_t size)
 static size_t
 new_size(size_t klen, size_t len, size_t more)
 {
-	size_t want = len + more, size;
+	size_t want = len + more, size = len;
 
-	/* The least size whose room is want, rounded up. */
-	size = 4 * want / 5;
-	size = size > klen / 5 + 4 ? size - klen / 5 - 4 : 0;
+	/* tdb_room() is about 5/4 of size: start near the least size
+	 * whose room is want, then step up to it. */
+	if (4 * (want + 4) > 5 * len + klen)
+		size = (4 * (want + 4) - klen) / 5;
 	while (tdb_room(klen, size) < want)
 		size++;
-	if (size < len)
-		size = len;
 	return (size + ENTRY_ALIGN - 1) / ENTRY_ALIGN * ENTRY_ALIGN;
 }
 
@@ -1597,7 +1593,7 @@ bsdb_save(struct bsdb *db, const char *addr, struct bsdb_entry *x)
 		    record_put(db, addr, x->seq[i], &x->e[i]) < 0)
 			return -1;
 	if (write_entry(db, addr, &x->a, from, x->e + i, x->seq + i,
-	    x->n - i, x->found ? x->cap : 0, &x->inl, &x->cap) < 0)
+	    x->n - i, x->found ? x->size : 0, &x->inl, &x->size) < 0)
 		return -1;
 	x->found = 1;
 	x->lo0 = lo;
@@ -1688,7 +1684,7 @@ bsdb_put(struct bsdb *db, const char *addr, const struct bsdb_addr *a)
 			x.e[j] = x.e[i];
 			x.seq[j++] = x.seq[i];
 		}
-	return write_entry(db, addr, a, from, x.e, x.seq, j, x.cap, NULL,
+	return write_entry(db, addr, a, from, x.e, x.seq, j, x.size, NULL,
 	    NULL);
 }
 
@@ -1753,7 +1749,7 @@ bsdb_event_put(struct bsdb *db, const char *addr, unsigned long seq,
 	}
 	x.e[i] = *e;
 	x.seq[i] = seq;
-	return write_entry(db, addr, &x.a, x.inl, x.e, x.seq, x.n, x.cap,
+	return write_entry(db, addr, &x.a, x.inl, x.e, x.seq, x.n, x.size,
 	    NULL, NULL);
 }
 
@@ -1776,7 +1772,7 @@ bsdb_event_del(struct bsdb *db, const char *addr, unsigned long seq)
 	x.n--;
 	memmove(x.e + i, x.e + i + 1, (x.n - i) * sizeof x.e[0]);
 	memmove(x.seq + i, x.seq + i + 1, (x.n - i) * sizeof x.seq[0]);
-	return write_entry(db, addr, &x.a, x.inl, x.e, x.seq, x.n, x.cap,
+	return write_entry(db, addr, &x.a, x.inl, x.e, x.seq, x.n, x.size,
 	    NULL, NULL);
 }
 
@@ -1905,8 +1901,7 @@ decode_entry(struct walk *w, TDB_DATA k, TDB_DATA v, struct bsdb_item *it)
 		w->x.seq = barena_alloc(&w->ar, (n ? n : 1) *
 		    sizeof w->x.seq[0]);
 		return dec_lines(rest, fmt, &it->a, key, w->x.inl, w->x.e,
-		    w->x.seq,
-		    &w->x.n);
+		    w->x.seq, &w->x.n);
 	}
 	if (strncmp(s, "1\t", 2) != 0 || split(s + 2, f, MAXFIELDS) != want)
 		return -1;
