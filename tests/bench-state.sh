@@ -4,7 +4,9 @@
 #
 #   1. bscore loads one record per address into a new state file;
 #   2. bscore applies a further 20% of records to addresses drawn at
-#      random, half of them known, half new (the usual daily run);
+#      random, half of them known, half new (the usual daily run), first
+#      just after the load and then once more with other addresses, as
+#      on the next day;
 #   3. bstate filter reads every address of the file plus as many
 #      unknown ones and prints the mailable ones.
 # Records are generated with awk; every figure is wall-clock time.  A
@@ -19,11 +21,11 @@ T=$(mktemp -d "${BENCHDIR:-${TMPDIR:-/tmp}}/bounce-state.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 DB=$T/state.tdb
 
-# gen FIRST COUNT MODE: records for user FIRST.. (MODE seq) or random
-# users below 2*N (MODE rand), dated over a hundred days.
+# gen FIRST COUNT MODE [SEED]: records for user FIRST.. (MODE seq) or
+# random users below 2*N (MODE rand), dated over a hundred days.
 gen() {
-	awk -v first="$1" -v count="$2" -v mode="$3" -v n="$N" 'BEGIN {
-		srand(42)
+	awk -v first="$1" -v count="$2" -v mode="$3" -v seed="${4:-42}" -v n="$N" 'BEGIN {
+		srand(seed)
 		for (i = 0; i < count; i++) {
 			u = mode == "seq" ? first + i : int(rand() * 2 * n)
 			d = 1 + (i % 28); m = 1 + int(i / 28) % 3
@@ -44,6 +46,7 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%d", n / (b - a) }';
 gen 0 "$N" seq >"$T/load.tsv"
 M=$((N / 5))
 gen 0 "$M" rand >"$T/more.tsv"
+gen 0 "$M" rand 43 | sed 's/^bench:rand:/bench:next:/' >"$T/next.tsv"
 awk -v n="$N" 'BEGIN { for (i = 0; i < 2 * n; i++) printf "User %d <user%d@d%d.example>\n", i, i, i % 5000 }' >"$T/list.txt"
 
 t0=$(now)
@@ -56,6 +59,11 @@ t0=$(now)
 "$BIN/bscore" $B -d "$DB" "$T/more.tsv" >/dev/null
 t1=$(now)
 echo "bscore: $M records into a state of $N addresses: $(rate "$M" "$t0" "$t1") records/s"
+
+t0=$(now)
+"$BIN/bscore" $B -d "$DB" "$T/next.tsv" >/dev/null
+t1=$(now)
+echo "bscore: $M more records, as on the next day: $(rate "$M" "$t0" "$t1") records/s"
 
 t0=$(now)
 "$BIN/bstate" -d "$DB" filter "$T/list.txt" >"$T/mailable.txt"
