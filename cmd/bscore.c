@@ -539,8 +539,8 @@ main(int argc, char *argv[])
 #ifdef M_TRIM_THRESHOLD
 	/* TDB keeps a copy of every page a transaction changes, and a
 	 * commit gathers the old contents in one buffer of up to a few
-	 * hundred megabytes: take them from the heap (not fresh mmap memory, all
-	 * page faults) and keep them between batches. */
+	 * hundred megabytes: take them from the heap (not fresh mmap
+	 * memory, all page faults) and keep them between batches. */
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	mallopt(M_MMAP_MAX, 0);
 #endif

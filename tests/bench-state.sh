@@ -22,16 +22,17 @@ trap 'rm -rf "$T"' EXIT
 DB=$T/state.tdb
 
 # gen FIRST COUNT MODE [SEED]: records for user FIRST.. (MODE seq) or
-# random users below 2*N (MODE rand), dated over a hundred days.
+# random users below 2*N (MODE rand), dated over a hundred days; their
+# sources are bench:MODE[SEED]:I.
 gen() {
-	awk -v first="$1" -v count="$2" -v mode="$3" -v seed="${4:-42}" -v n="$N" 'BEGIN {
-		srand(seed)
+	awk -v first="$1" -v count="$2" -v mode="$3" -v seed="${4:-}" -v n="$N" 'BEGIN {
+		srand(seed == "" ? 42 : seed)
 		for (i = 0; i < count; i++) {
 			u = mode == "seq" ? first + i : int(rand() * 2 * n)
 			d = 1 + (i % 28); m = 1 + int(i / 28) % 3
 			hard = u % 3 == 0
 			printf "bench:%s:%d\t2024-%02d-%02dT%02d:%02d:00Z\tuser%d@d%d.example\tfailed\t%s\t%s\tmx.example\t-\tdsn\t%s\t%s\t%s\n",
-			    mode, i, m, d, i % 24, i % 60, u, u % 5000,
+			    mode seed, i, m, d, i % 24, i % 60, u, u % 5000,
 			    hard ? "5.1.1" : "4.2.2", hard ? "550" : "452",
 			    hard ? "user unknown" : "mailbox full",
 			    hard ? "hard" : "soft",
@@ -42,28 +43,24 @@ gen() {
 
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%d", n / (b - a) }'; }
+# score FILE COUNT WHAT: time bscore over FILE and say how fast it went.
+score() {
+	t0=$(now)
+	"$BIN/bscore" $B -d "$DB" "$1" >/dev/null
+	t1=$(now)
+	echo "bscore: $3: $(rate "$2" "$t0" "$t1") records/s"
+}
 
 gen 0 "$N" seq >"$T/load.tsv"
 M=$((N / 5))
 gen 0 "$M" rand >"$T/more.tsv"
-gen 0 "$M" rand 43 | sed 's/^bench:rand:/bench:next:/' >"$T/next.tsv"
+gen 0 "$M" rand 43 >"$T/next.tsv"
 awk -v n="$N" 'BEGIN { for (i = 0; i < 2 * n; i++) printf "User %d <user%d@d%d.example>\n", i, i, i % 5000 }' >"$T/list.txt"
 
-t0=$(now)
-"$BIN/bscore" $B -d "$DB" "$T/load.tsv" >/dev/null
-t1=$(now)
 [ -z "$B" ] || echo "bscore: $BENCH_BATCH records per batch (-b)"
-echo "bscore: $N records into a new state file: $(rate "$N" "$t0" "$t1") records/s"
-
-t0=$(now)
-"$BIN/bscore" $B -d "$DB" "$T/more.tsv" >/dev/null
-t1=$(now)
-echo "bscore: $M records into a state of $N addresses: $(rate "$M" "$t0" "$t1") records/s"
-
-t0=$(now)
-"$BIN/bscore" $B -d "$DB" "$T/next.tsv" >/dev/null
-t1=$(now)
-echo "bscore: $M more records, as on the next day: $(rate "$M" "$t0" "$t1") records/s"
+score "$T/load.tsv" "$N" "$N records into a new state file"
+score "$T/more.tsv" "$M" "$M records into a state of $N addresses"
+score "$T/next.tsv" "$M" "$M more records, as on the next day"
 
 t0=$(now)
 "$BIN/bstate" -d "$DB" filter "$T/list.txt" >"$T/mailable.txt"
