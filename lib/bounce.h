@@ -573,6 +573,9 @@ void b_isoformat(time_t t, char buf[21]);
 
 /* The policy: compiled-in defaults, then what a policy file says. */
 struct bpolicy_rule;
+/* The most events a policy keeps per address; a file never holds more. */
+#define BPOLICY_KEEP_MAX 10000
+
 struct bpolicy {
 	long threshold;		/* a score this high mutes */
 	long window;		/* seconds the score looks back */

@@ -270,7 +270,7 @@ policy_line(struct bpolicy *p, char **w, int n)
 		v = b_strtonum(w[1], 0, 1, &e);
 		p->perday = (int)v;
 	} else if (strcmp(w[0], "keep") == 0) {
-		v = b_strtonum(w[1], 1, 10000, &e);
+		v = b_strtonum(w[1], 1, BPOLICY_KEEP_MAX, &e);
 		p->keep = (long)v;
 	} else
 		return "unknown keyword";

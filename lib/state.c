@@ -376,42 +376,34 @@ pad(struct bbuf *b, size_t size)
 
 /* ---- the value encodings (shared with the export lines) ---- */
 
-/* A date as seconds since 1970 (format 3 entries), '-' for none. */
+/*
+ * A date as seconds since 1970 (format 3 entries), '-' for none.  Dates
+ * are those that ISO 8601 with four digits can say, 1970 to 9999, as in
+ * the export lines: every date comes from a record, a clock or a file
+ * that held no other.
+ */
 static void
 add_secs(struct bbuf *b, time_t t)
 {
-	if (t == 0) {
+	if (t <= 0) {
 		bbuf_addc(b, '-');
 		return;
 	}
-	if (t < 0) {
-		bbuf_addc(b, '-');
-		add_num(b, (unsigned long long)-(long long)t);
-	} else
-		add_num(b, (unsigned long long)t);
+	add_num(b, (unsigned long long)t);
 }
 
 static int
 get_secs(const char *s, time_t *t)
 {
-	const char *e;
-	long long n;
 	unsigned long u;
 
 	if (strcmp(s, "-") == 0 || *s == '\0') {
 		*t = 0;
 		return 0;
 	}
-	if (*s != '-' && get_ulong(s, &u) == 0) {	/* the usual case */
-		if (u == 0 || u > 253402300799UL)
-			return -1;
-		*t = (time_t)u;
-		return 0;
-	}
-	n = b_strtonum(s, -253402300799LL, 253402300799LL, &e);
-	if (e != NULL || n == 0)
+	if (get_ulong(s, &u) < 0 || u == 0 || u > 253402300799UL)
 		return -1;
-	*t = (time_t)n;
+	*t = (time_t)u;
 	return 0;
 }
 
@@ -505,7 +497,8 @@ dec_addr(char **f, struct bsdb_addr *a, int secs)
 	    get_str(f[12], a->reason, sizeof a->reason) < 0 ||
 	    get_when(f[13], &a->horizon, secs) < 0 ||
 	    get_ulong(f[14], &a->lo) < 0 ||
-	    get_ulong(f[15], &a->hi) < 0 || a->lo > a->hi)
+	    get_ulong(f[15], &a->hi) < 0 || a->lo > a->hi ||
+	    a->hi - a->lo > BPOLICY_KEEP_MAX)
 		return -1;
 	return 0;
 }
@@ -1418,7 +1411,7 @@ load_entry(struct bsdb *db, const char *addr, struct bsdb_entry *x,
 {
 	TDB_DATA k = mkkey(db, ADDR_PREFIX, addr, 0, 0);
 	char *s, *rest;
-	size_t size, room;
+	size_t size, stored, room;
 	int rv, fmt = 0;
 
 	memset(x, 0, sizeof *x);
@@ -1426,9 +1419,16 @@ load_entry(struct bsdb *db, const char *addr, struct bsdb_entry *x,
 	x->a.lo = x->a.hi = x->lo0 = x->inl = 1;
 	if ((rv = get_value(db, k, ar, &s, &size)) < 0)
 		return -1;
-	if (rv > 0 && (fmt = dec_summary(s, &x->a, &x->inl, &rest,
-	    &size)) < 0)
-		return damaged(db, k);
+	if (rv > 0) {
+		stored = size;
+		if ((fmt = dec_summary(s, &x->a, &x->inl, &rest, &size)) < 0)
+			return damaged(db, k);
+		/* The value was padded to its size: a larger one is wrong,
+		 * and a rewrite would pad to it.  (A wrong size costs room,
+		 * never data.) */
+		if (size > stored)
+			size = stored;
+	}
 	room = extra + (rv > 0 ? count_lines(rest) : 0);
 	if (records && rv > 0)
 		room += x->inl - x->a.lo;
@@ -1513,6 +1513,7 @@ write_entry(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
     size_t *sizep)
 {
 	size_t first = 0, longest = 0, len, start, room, klen;
+	unsigned long next = inl;
 	int isnew = size == 0;
 
 	if (n > db->nends) {
@@ -1539,9 +1540,17 @@ write_entry(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
 			break;
 		inl = seq[first++] + 1;	/* the oldest moves out */
 	}
-	for (size_t i = 0; i < first; i++)
+	/* The events that move out become event records.  A number
+	 * between them that is no event comes into the records' reach
+	 * too: no record may stand under it (only damage leaves one). */
+	for (size_t i = 0; i < first; i++) {
+		for (; next < seq[i]; next++)
+			if (record_del(db, addr, next) < 0)
+				return -1;
 		if (record_put(db, addr, seq[i], &e[i]) < 0)
 			return -1;
+		next = seq[i] + 1;
+	}
 	if (isnew || len > room) {
 		/* Room for the next event: its line, the dates that the
 		 * newest line and the summary then spell out, and longer

@@ -202,6 +202,30 @@ tdbtool bad2.tdb store addr:u5@f.example "$(printf '%s' "$v" | sed '1s/\t[0-9]*$
 "$BIN/bstate" -d bad2.tdb why u5@f.example >/dev/null 2>err
 is "format 3: a bad size is damage" "$? $(cat err)" \
     "2 bstate: bad2.tdb: damaged entry addr:u5@f.example"
+# A date before 1970, which no export line could say, and more events
+# than a policy may keep (an entry could claim billions, and have them
+# all looked for): damage.
+tdbtool bad2.tdb store addr:u6@f.example "$(printf '%s' "$v" | sed '1s/^\(3\t[^\t]*\t[^\t]*\t[^\t]*\t[^\t]*\t\)[0-9]*/\1-1704189600/')" >/dev/null
+tdbtool bad2.tdb store addr:u7@f.example "$(printf '%s' "$v" | sed '1s/\t1\t2\t1\t\([0-9]*\)$/\t1\t20001\t1\t\1/')" >/dev/null
+for i in 6 7; do
+	"$BIN/bstate" -d bad2.tdb why u$i@f.example >/dev/null 2>err
+	echo "$? $(cat err)"
+	rec "again$i" u$i@f.example | "$BIN/bscore" -d bad2.tdb >/dev/null 2>err
+	echo "$? $(cat err)"
+done >out
+is "format 3: a date before 1970, too many events: damage" "$(cat out)" \
+    "$(for i in 6 7; do
+	echo "2 bstate: bad2.tdb: damaged entry addr:u$i@f.example"
+	echo "2 bscore: bad2.tdb: damaged entry addr:u$i@f.example"
+    done)"
+# A size beyond the value (the value was padded to its size) is wrong,
+# and costs room, not data: the entry is rewritten to fit, not padded to
+# the size it claims.
+tdbtool bad2.tdb store addr:u8@f.example "$(printf '%s' "$v" | sed '1s/\t[0-9]*$/\t100000/')" >/dev/null
+rec again8 u8@f.example | "$BIN/bscore" -d bad2.tdb >/dev/null 2>err
+is "format 3: a size beyond the value: bscore applies" "$? $(cat err)" "0 "
+is "format 3: a size beyond the value: not padded to it" \
+    "$(tdbdump -k addr:u8@f.example bad2.tdb | wc -c | awk '{ print ($1 < 1000) }') $("$BIN/bstate" -d bad2.tdb get u8@f.example | grep -c '^event')" "1 2"
 for i in 1 2 3 4 5 6; do rec "many-$i" w@f.example; done | "$BIN/bscore" -d bad2.tdb >/dev/null
 # The entry had room for the next event and TDB's own slack: it keeps
 # the newest three, the three before are event records.
@@ -211,6 +235,19 @@ tdbtool bad2.tdb store event:w@f.example:1 "$(printf '1\tnot\tan\tevent')" >/dev
 "$BIN/bstate" -d bad2.tdb why w@f.example >/dev/null 2>err
 is "a damaged event record: why exits 2 naming it" "$? $(cat err)" \
     "2 bstate: bad2.tdb: damaged entry event:w@f.example:1"
+
+# An entry whose events skip numbers (bstate expire keeps the event that
+# set a state and drops the older ones), and an event record under a
+# skipped number, which only damage leaves: as the entry's events move
+# out into event records, that record must not come back as an event.
+tdbtool bad2.tdb store addr:x@f.example "$(printf '%s' "$v" | sed '1s/\t1\t2\t1\t\([0-9]*\)$/\t1\t4\t1\t\1/; 2s/^1\t/3\t/')" >/dev/null
+tdbtool bad2.tdb store event:x@f.example:2 "$(printf '1\t2024-01-01T10:00:00Z\tsoft\t25\tcounted\tcounting\tstatus\t4.2.2\t452\tmailboxfull\tstray\t-\t0123456789abcdef')" >/dev/null
+is "numbers skipped: the entry's events" \
+    "$("$BIN/bstate" -d bad2.tdb get x@f.example | awk -F'\t' '$1 == "event" { printf "%s ", $3 }')" "3 "
+for i in 1 2 3; do rec "gap-$i" x@f.example; done | "$BIN/bscore" -d bad2.tdb >/dev/null
+is "numbers skipped: events moved out, the stray record is gone" \
+    "$("$BIN/bstate" -d bad2.tdb get x@f.example | awk -F'\t' '$1 == "event" { printf "%s ", $3 }')$(tdbdump bad2.tdb | grep -c '^key([0-9]*) = "event:x@f.example:2"$')" \
+    "3 4 5 6 0"
 
 # Overwrite the record header in front of a key: TDB's own check fails.
 # The file may also hold an old copy of the record, kept for crash

@@ -58,11 +58,26 @@ printf 'rule userunknown\n\tstatus 5.1.1\n\tdiag user unknown\n' >"$lseeds/1"
 printf 'rule hard blocked\n\tdiag blocked\n\tand\n\t!diag greylist\n\tdetector pmta:*\n' >"$lseeds/2"
 printf '# comment\n\nrule soft mailboxfull\n\tdiag @*>: quota\n\tdiag ^mailbox full$\n' >"$lseeds/3"
 
+# The state target: values of a state file as bscore and bstate write
+# them (formats 3, 2 and 1), separated by 0xff bytes.
+sseeds=$OUT/seeds-state
+mkdir -p "$sseeds"
+printf '3\tunreachable\t125\t1704189600\t1704103200\t1704448800\t5\t5\t0\t5\t0\t0\t4.2.2\tmailboxfull\t-\t1\t6\t4\t152\n4\t1704362400\ts\t25\tc\t\tstatus\t\t452\t\tm04.eml\t-\n5\t=\ts\t25\tc\t\tstatus\t\t452\t\tm05.eml\t-\377'\
+'1\t2024-01-01T10:00:00Z\tsoft\t25\tcounted\tcounting\tstatus\t4.2.2\t452\tmailboxfull\tm1.eml\t-\tcd0ec4dd3ab74e52\377'\
+'1\t2024-01-02T10:00:00Z\tsoft\t25\tcounted\tunreachable\tstatus\t4.2.2\t452\tmailboxfull\tm02.eml\t-\t6f61f110061afce4\377'\
+'1\t2024-01-03T10:00:00Z\tsoft\t25\tcounted\tunreachable\tstatus\t4.2.2\t452\tmailboxfull\tm03.eml\t-\ta50763595df29fbe   \377'\
+'1\ta@x.example\t2026-11-21T14:21:00Z   ' >"$sseeds/1"
+printf '3\tonhold\t0\t1795270860\t=\t1706745600\t2\t1\t1\t0\t0\t0\t5.1.1\tuserunknown\t-\t1\t3\t1\t152\n1\t=\th\t50\tc\tinvalid\tstatus\t\t550\t\tb.eml\t-\n2\t1795270860\tm\t0\t-\t\t-\t-\t-\t-\t-\tchecked by hand' >"$sseeds/2"
+printf '2\tinvalid\t50\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t1\t1\t1\t0\t0\t0\t5.1.1\tuserunknown\t-\t1\t2\t1\n1\t2024-03-01T10:00:00Z\thard\t50\tcounted\tinvalid\tstatus\t5.1.1\t550\tuserunknown\tm1\t-\t0123456789abcdef' >"$sseeds/3"
+printf '1\tinvalid\t50\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t2024-03-01T10:00:00Z\t1\t1\t1\t0\t0\t0\t5.1.1\tuserunknown\t-\t1\t2\377'\
+'1\t2024-03-01T10:00:00Z\thard\t50\tcounted\tinvalid\tstatus\t5.1.1\t550\tuserunknown\tm1\t-\t0123456789abcdef' >"$sseeds/4"
+
 rc=0
 for t in $targets; do
 	case $t in
 	fuzz-record) dirs=$rseeds; dict= ;;
 	fuzz-rules) dirs=$lseeds; dict= ;;
+	fuzz-state) dirs=$sseeds; dict= ;;
 	*) dirs=$seeds; dict=-dict=$TOP/tests/fuzz/parse.dict ;;
 	esac
 	work=$OUT/corpus/$t
