@@ -3,9 +3,10 @@
  *
  * The input is up to five values separated by 0xff bytes: the entry of
  * an address, its event records 1 to 3, and a sent-mail log entry.
- * They are stored under their keys in a new state file, which is then
- * opened and read as bstate and bscore read it.  Whatever the values
- * are, every call must either work or fail with an error in words.
+ * They are stored under their keys in a state file, in place of the
+ * last input's, which is then opened and read as bstate and bscore read
+ * it.  Whatever the values are, every call must either work or fail
+ * with an error in words.
  * When they read as valid, three things must hold:
  *   - an entry loaded, saved and loaded again gives the same summary and
  *     events (what the file says survives a rewrite);
@@ -15,8 +16,6 @@
  *     not reach yet may come within its reach as events move out of it,
  *     and must then be reported.
  */
-#include <sys/stat.h>
-
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
