@@ -189,8 +189,8 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 {
 	static const char *locals[] = { "postmaster@", "mailer-daemon@",
 	    "mailer_daemon@", "mail-daemon@", NULL };
-	static const char *ctx[] = { "message-id:", "msgid", "envelope-from",
-	    "envelope-id", "mail from", "from:", "return-path", "sender",
+	static const char *ctx[] = { "message-id:", "message id:", "msgid",
+	    "envelope-from", "envelope-id", "mail from", "from:", "return-path", "sender",
 	    "reply-to", "references:", "in-reply-to", " id <", "errors-to",
 	    "message from", "contact", "assistance", "write to", "reply to",
 	    "questions", "help", "generated from", NULL };
@@ -373,7 +373,13 @@ with_reason(struct bctx *c, const char *w, const char *we, char *after)
 	while (*after && strchr(">:;,.)]\" ", *after) != NULL)
 		after++;
 	d = clip(c, ls, w);
-	d[strcspn(d, "<\"(")] = '\0';
+	/* Up to the opening of the address or a name before it, past the
+	 * arrows of a transcript ("<-- 550 5.1.1 <user@example.org>"). */
+	for (char *p = d; *(p += strcspn(p, "<\"(")) != '\0'; p++)
+		if (strncmp(p, "<--", 3) != 0 && strncmp(p, "<<<", 3) != 0) {
+			*p = '\0';
+			break;
+		}
 	b_trim(d);
 	if (strlen(d) <= 3)
 		return after;
@@ -536,6 +542,52 @@ entry_end(struct bctx *c, const char *addr, const char *w, const char *from,
 	return reply_end(line_start(c->body, w), stop);
 }
 
+/* Does the line that holds p carry an SMTP failure reply (4xx, 5xx)? */
+static int
+failure_line(const char *base, const char *p, const char *e)
+{
+	const char *ls = line_start(base, p), *nl;
+	char line[512], sm[4];
+	size_t n;
+
+	nl = memchr(p, '\n', (size_t)(e - p));
+	n = (size_t)((nl ? nl : e) - ls);
+	if (n >= sizeof line)
+		n = sizeof line - 1;
+	memcpy(line, ls, n);
+	line[n] = '\0';
+	return bsmtp_find(line, sm) && (sm[0] == '4' || sm[0] == '5');
+}
+
+/*
+ * A transcript may name the address first in a summary of the message
+ * ("*  To: user@example.org") and again in the reply that refused it
+ * ("<-- 552 5.2.2 <user@example.org>: Mailbox full"), with the whole
+ * session between.  When the refusal is too far on for the diagnostic
+ * to reach it, the mention on its line, before any other address, is
+ * the one to start from; nearer, the lines before it are kept, as they
+ * often say which command it answered.
+ */
+static void
+failing_mention(struct bctx *c, const char *addr, const char **w,
+    const char **we, const char *e)
+{
+	const char *nw, *nwe, *from = *we;
+	char *next;
+
+	if (failure_line(c->body, *w, e))
+		return;
+	while ((next = next_addr(c, c->body, from, e, &nw, &nwe)) != NULL &&
+	    strcmp(next, addr) == 0) {
+		if (nwe - *w > DIAG_MAX && failure_line(c->body, nw, e)) {
+			*w = nw;
+			*we = nwe;
+			return;
+		}
+		from = nwe;
+	}
+}
+
 /* Every address in the section, each with the text after it (up to the
  * next one) as its diagnostic. */
 static int
@@ -553,6 +605,7 @@ section_results(struct bctx *c, const struct btext_fmt *f, const char *s,
 		int dup = 0;
 
 		/* Further mentions of the same address are skipped. */
+		failing_mention(c, addr, &w, &we, e);
 		stop = entry_end(c, addr, w, we, e, &next, &nw, &nwe);
 		for (int i = c->nres - n; i < c->nres; i++)
 			if (strcmp(c->res[i].rcpt, addr) == 0)
