@@ -190,10 +190,11 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 	static const char *locals[] = { "postmaster@", "mailer-daemon@",
 	    "mailer_daemon@", "mail-daemon@", NULL };
 	static const char *ctx[] = { "message-id:", "message id:", "msgid",
-	    "envelope-from", "envelope-id", "mail from", "from:", "return-path", "sender",
-	    "reply-to", "references:", "in-reply-to", " id <", "errors-to",
-	    "message from", "contact", "assistance", "write to", "reply to",
-	    "questions", "help", "generated from", NULL };
+	    "envelope-from", "envelope-id", "mail from", "from:",
+	    "return-path", "sender", "reply-to", "references:", "in-reply-to",
+	    " id <", "errors-to", "message from", "contact", "assistance",
+	    "write to", "reply to", "questions", "help", "generated from",
+	    NULL };
 	char line[512];
 	size_t n = (size_t)(at - ls);
 
