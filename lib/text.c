@@ -138,11 +138,6 @@ line_start(const char *base, const char *p)
 	return p;
 }
 
-/*
- * Does the address at a (n bytes) stand alone on its line, as in a list
- * of failed addresses ("  <user@example.com>:"), rather than in a
- * sentence such as a greeting?
- */
 /* Are the bytes of [p, e) all in set? */
 static int
 only_of(const char *p, const char *e, const char *set)
@@ -153,6 +148,11 @@ only_of(const char *p, const char *e, const char *set)
 	return 1;
 }
 
+/*
+ * Does the address at a (n bytes) stand alone on its line, as in a list
+ * of failed addresses ("  <user@example.com>:"), rather than in a
+ * sentence such as a greeting?
+ */
 static int
 alone_on_line(const char *ls, const char *a, size_t n)
 {
@@ -292,6 +292,7 @@ text_mta(struct bctx *c, const char *diag)
 	return NULL;
 }
 
+/* Is there a letter or a digit (or any non-ASCII byte) in [s, e)? */
 static int
 has_words(const char *s, const char *e)
 {
@@ -368,7 +369,7 @@ static char *
 with_reason(struct bctx *c, const char *w, const char *we, char *after)
 {
 	const char *ls = line_start(c->body, w);
-	char *d;
+	char *d, *p;
 
 	(void)we;
 	while (*after && strchr(">:;,.)]\" ", *after) != NULL)
@@ -376,11 +377,10 @@ with_reason(struct bctx *c, const char *w, const char *we, char *after)
 	d = clip(c, ls, w);
 	/* Up to the opening of the address or a name before it, past the
 	 * arrows of a transcript ("<-- 550 5.1.1 <user@example.org>"). */
-	for (char *p = d; *(p += strcspn(p, "<\"(")) != '\0'; p++)
-		if (strncmp(p, "<--", 3) != 0 && strncmp(p, "<<<", 3) != 0) {
-			*p = '\0';
-			break;
-		}
+	p = d + strcspn(d, "<\"(");
+	while (strncmp(p, "<--", 3) == 0 || strncmp(p, "<<<", 3) == 0)
+		p += 3 + strcspn(p + 3, "<\"(");
+	*p = '\0';
 	b_trim(d);
 	if (strlen(d) <= 3)
 		return after;
@@ -576,13 +576,13 @@ failing_mention(struct bctx *c, const char *addr, const char **w,
 	const char *nw, *nwe, *from = *we;
 	char *next;
 
-	if (failure_line(c->body, *w, e))
-		return;
 	while ((next = next_addr(c, c->body, from, e, &nw, &nwe)) != NULL &&
 	    strcmp(next, addr) == 0) {
 		if (nwe - *w > DIAG_MAX && failure_line(c->body, nw, e)) {
-			*w = nw;
-			*we = nwe;
+			if (!failure_line(c->body, *w, e)) {
+				*w = nw;
+				*we = nwe;
+			}
 			return;
 		}
 		from = nwe;
@@ -906,8 +906,6 @@ bp_text_section(struct bctx *c)
 		c->tophdr = raw_headers(c);
 	find_section(c, find_format(c), &c->sec_s, &c->sec_e);
 }
-
-/* Is there a letter or a digit (or any non-ASCII byte) in [s, e)? */
 
 /*
  * Where the text says something about addr, first mentioned at p: a
