@@ -491,11 +491,59 @@ own_address(struct bctx *c, const char *addr)
 	    (v = baddr_norm(c->a, v)) != NULL && strcmp(v, addr) == 0;
 }
 
+/* Is addr the mailing list that the returned message went through
+ * (its List-Post or X-BeenThere)?  List mail names the list in To, not
+ * the member it was sent to. */
+static int
+list_address(struct bctx *c, const char *addr)
+{
+	static const char *hdrs[] = { "List-Post", "X-BeenThere", NULL };
+
+	for (int i = 0; hdrs[i] != NULL; i++) {
+		char *v = bp_field(c->a, c->orighdr, hdrs[i]), *m;
+		if (v == NULL)
+			continue;
+		if ((m = (char *)b_strcasestr(v, "mailto:")) != NULL) {
+			v = m + 7;
+			v[strcspn(v, ">?")] = '\0';
+		}
+		if ((v = baddr_norm(c->a, v)) != NULL && strcmp(v, addr) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The envelope recipient that the returned message's newest Received
+ * field names ("... for <user@example.com>; date"), or NULL. */
+static char *
+received_for(struct bctx *c)
+{
+	char *v = bp_field(c->a, c->orighdr, "Received"), *semi, *a;
+	const char *p;
+	size_t n;
+
+	if (v == NULL)
+		return NULL;
+	if ((semi = strrchr(v, ';')) != NULL)
+		*semi = '\0';
+	for (p = v; (p = b_strcasestr(p, "for ")) != NULL; p += 4)
+		if (p > v && (p[-1] == ' ' || p[-1] == '\t'))
+			break;
+	if (p == NULL)
+		return NULL;
+	p += 4;
+	n = strcspn(p, " \t");
+	a = baddr_norm(c->a, barena_strndup(c->a, p, n));
+	return a != NULL && baddr_valid(a) ? a : NULL;
+}
+
 /*
  * Fill recipients that the report did not name: a VERP address first,
  * then the bounce's X-Failed-Recipients, then the returned message's
- * To, X-Original-To or Delivered-To (each only when it names exactly one
- * address, not the sender's own).  Never any other address in the text.
+ * To (unless it names the list the message came through),
+ * X-Original-To or Delivered-To (each only when it names exactly one
+ * address, not the sender's own), then the recipient its newest
+ * Received field names.  Never any other address in the text.
  */
 static void
 fallback_rcpt(struct bctx *c, struct bres *r)
@@ -519,11 +567,15 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 		char *h = bp_field(c->a, c->orighdr, hdrs[i]);
 		if (h == NULL || strchr(h, ',') != NULL)
 			continue;
-		if ((v = baddr_norm(c->a, h)) != NULL && !own_address(c, v)) {
+		if ((v = baddr_norm(c->a, h)) != NULL && !own_address(c, v) &&
+		    (i > 0 || !list_address(c, v))) {
 			r->rcpt = v;
 			return;
 		}
 	}
+	if (c->orighdr != NULL && (v = received_for(c)) != NULL &&
+	    !own_address(c, v))
+		r->rcpt = v;
 }
 
 static int

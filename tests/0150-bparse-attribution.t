@@ -117,4 +117,52 @@ sed 's/^To: news@example.org/To: bounces+tina=example.com@lists.example.org/' \
 is "-V: no recipient for a message that is not a bounce" \
     "$(cut -f3,4 "$T/out")" "-	none"
 
+# ---- the returned message's recipient ----
+# rcpt FILE: the recipient column of every record, space-separated
+rcpt() { "$BIN/bparse" "$@" | cut -f3 | tr '\n' ' '; }
+sed 's/^To: undisclosed-recipients:;$/To: Jane Roe <jane@example.net>/' \
+    "$FIX/dsn-x400.eml" >"$T/to.eml"
+is "no address in the report: the returned message's To" \
+    "$(rcpt "$T/to.eml")" "jane@example.net "
+# Mail through a list names the list in To, not the member.
+sed -e 's/^To: undisclosed-recipients:;$/To: list@lists.example.org\
+List-Post: <mailto:list@lists.example.org>/' \
+    -e 's/^From: List <list@lists.example.org>$/From: Ann Poster <ann@example.com>/' \
+    "$FIX/dsn-x400.eml" >"$T/list.eml"
+is "a To that is the list's List-Post address is no recipient" \
+    "$(rcpt "$T/list.eml")" "- "
+sed -e 's/^To: undisclosed-recipients:;$/To: List@Lists.example.org\
+X-BeenThere: list@lists.example.org/' \
+    -e 's/^From: List <list@lists.example.org>$/From: Ann Poster <ann@example.com>/' \
+    "$FIX/dsn-x400.eml" >"$T/been.eml"
+is "a To that is the list's X-BeenThere address is no recipient" \
+    "$(rcpt "$T/been.eml")" "- "
+sed 's/^To: undisclosed-recipients:;$/To: other@lists.example.org\
+List-Post: <mailto:list@lists.example.org>/' \
+    "$FIX/dsn-x400.eml" >"$T/other.eml"
+is "a To that is not the list's address still counts" \
+    "$(rcpt "$T/other.eml")" "other@lists.example.org "
+# The newest Received field names the envelope recipient.
+sed 's/^From: Ann Poster <ann@example.com>$/Received: from lists.example.org (lists.example.org [192.0.2.7])\
+	by mx.example.org (Postfix) with ESMTP id 4XyZ1\
+	for <jane@example.net>; Tue, 18 Nov 2014 13:58:00 +0100 (CET)\
+Received: from localhost by lists.example.org with SMTP\
+	for <list@lists.example.org>; Tue, 18 Nov 2014 13:57:59 +0100\
+&/' "$T/list.eml" >"$T/rcvd.eml"
+is "the newest Received field's 'for <address>'" \
+    "$(rcpt "$T/rcvd.eml")" "jane@example.net "
+sed '/^	for <jane@example.net>;/s/.*/	; Tue, 18 Nov 2014 13:58:00 +0100 (CET)/' \
+    "$T/rcvd.eml" >"$T/rcvd2.eml"
+is "only the newest Received field counts" "$(rcpt "$T/rcvd2.eml")" "- "
+sed 's/for <jane@example.net>/for jane@example.net/' "$T/rcvd.eml" \
+    >"$T/rcvd3.eml"
+is "'for address' without brackets" "$(rcpt "$T/rcvd3.eml")" \
+    "jane@example.net "
+sed 's/for <jane@example.net>/for <list-owner@lists.example.org> (by the list server)/' \
+    "$T/rcvd.eml" >"$T/rcvd4.eml"
+sed -i 's/^From: Ann Poster <ann@example.com>$/From: list-owner@lists.example.org/' \
+    "$T/rcvd4.eml"
+is "a Received field naming the sender gives no recipient" \
+    "$(rcpt "$T/rcvd4.eml")" "- "
+
 done_testing
