@@ -426,10 +426,36 @@ reply_line(const char *l)
  * reply before stop: its last line, with the lines of a multi-line
  * reply ("550-" lines, then the "550 " one).
  */
+/* The reply that the line at l, before stop, quotes after a transcript
+ * arrow ("Tue 2024-06-04 09:41:11.289: <-- 550 5.1.1 ..."), or NULL. */
+static const char *
+arrow_reply(const char *l, const char *stop)
+{
+	const char *nl = memchr(l, '\n', (size_t)(stop - l));
+	const char *a = b_memcasemem(l, (size_t)((nl ? nl : stop) - l), "<-- ");
+
+	return a != NULL && a + 8 <= stop && reply_line(a + 4) ? a + 4 : NULL;
+}
+
 static const char *
 reply_end(const char *ls, const char *stop)
 {
-	const char *l = ls, *nl;
+	const char *l = ls, *nl, *r;
+
+	/* A reply quoted after an arrow ends with its last line: the next
+	 * line is the client's next command, or another reply. */
+	if ((r = arrow_reply(ls, stop)) != NULL) {
+		while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL &&
+		    nl + 1 < stop) {
+			const char *q = r;
+
+			l = nl + 1;
+			if (q[3] != '-' || (r = arrow_reply(l, stop)) == NULL ||
+			    strncmp(r, q, 3) != 0)
+				return l;
+		}
+		return stop;
+	}
 
 	/* An entry that starts with the command ("RCPT To:<addr>") goes on
 	 * with the answer ("<<< ") to the summary line. */
