@@ -983,7 +983,7 @@ said_at(struct bctx *c, const char *p, const char *addr, const char *e)
 char *
 bp_text_diag(struct bctx *c, const char *addr)
 {
-	const char *s, *e, *p, *w, *we, *stop;
+	const char *s, *e, *p, *pe, *w, *we, *stop;
 	char *next, *d;
 
 	if (c->body == NULL || addr == NULL)
@@ -994,13 +994,16 @@ bp_text_diag(struct bctx *c, const char *addr)
 	if ((p = b_memcasemem(s, (size_t)(e - s), addr)) == NULL)
 		return NULL;
 	p = said_at(c, p, addr, e);
-	stop = entry_end(c, addr, p, p + strlen(addr), e, &next, &w, &we);
+	pe = p + strlen(addr);
+	failing_mention(c, addr, &p, &pe, e);
+	stop = entry_end(c, addr, p, pe, e, &next, &w, &we);
 	/* A reply that names the address is said whole, with its codes
-	 * ("550 5.1.2 <addr>... Host unknown"). */
-	if (reply_line(w = line_start(c->body, p)))
+	 * ("550 5.1.2 <addr>... Host unknown"), also when a transcript
+	 * quotes it after an arrow. */
+	w = line_start(c->body, p);
+	if (reply_line(w) || arrow_reply(w, stop) != NULL)
 		return clip(c, w, stop);
-	p += strlen(addr);
-	d = clip(c, p, stop);
+	d = clip(c, pe, stop);
 	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"",
 	 * sendmail's "addr... " */
 	while (*d == '>' || *d == ':' || *d == ' ' || *d == '\'' ||
@@ -1013,8 +1016,8 @@ bp_text_diag(struct bctx *c, const char *addr)
 	 * the line has words before it). */
 	if (*d == '\0' || has_words(d, d + strlen(d)))
 		return *d ? d : NULL;
-	w = line_start(c->body, p - strlen(addr));
-	if (!has_words(w, p - strlen(addr)))
+	w = line_start(c->body, p);
+	if (!has_words(w, p))
 		return NULL;
 	return clip(c, w, stop);
 }
