@@ -417,15 +417,6 @@ reply_line(const char *l)
 	    isdigit((unsigned char)l[2]) && (l[3] == ' ' || l[3] == '-');
 }
 
-/*
- * In a session transcript each entry is one reply ("554 <addr>... Remote
- * protocol error"), and the lines after it are other entries: replies
- * about hosts ("550 example.org (smtp)... Host unknown"), the commands
- * and answers of the next connection (">>> ", "<<< ", "While talking
- * to").  When the address's line ls is such a reply, the end of the
- * reply before stop: its last line, with the lines of a multi-line
- * reply ("550-" lines, then the "550 " one).
- */
 /* The reply that the line at l, before stop, quotes after a transcript
  * arrow ("Tue 2024-06-04 09:41:11.289: <-- 550 5.1.1 ..."), or NULL. */
 static const char *
@@ -437,6 +428,15 @@ arrow_reply(const char *l, const char *stop)
 	return a != NULL && a + 8 <= stop && reply_line(a + 4) ? a + 4 : NULL;
 }
 
+/*
+ * In a session transcript each entry is one reply ("554 <addr>... Remote
+ * protocol error"), and the lines after it are other entries: replies
+ * about hosts ("550 example.org (smtp)... Host unknown"), the commands
+ * and answers of the next connection (">>> ", "<<< ", "While talking
+ * to").  When the address's line ls is such a reply, the end of the
+ * reply before stop: its last line, with the lines of a multi-line
+ * reply ("550-" lines, then the "550 " one).
+ */
 static const char *
 reply_end(const char *ls, const char *stop)
 {
