@@ -492,8 +492,8 @@ own_address(struct bctx *c, const char *addr)
 }
 
 /* Is addr the mailing list that the returned message went through
- * (its List-Post or X-BeenThere)?  List mail names the list in To, not
- * the member it was sent to. */
+ * (its List-Post or X-BeenThere)?  List mail names the list in To (and
+ * the list server's Delivered-To), not the member it was sent to. */
 static int
 list_address(struct bctx *c, const char *addr)
 {
@@ -540,10 +540,10 @@ received_for(struct bctx *c)
 /*
  * Fill recipients that the report did not name: a VERP address first,
  * then the bounce's X-Failed-Recipients, then the returned message's
- * To (unless it names the list the message came through),
- * X-Original-To or Delivered-To (each only when it names exactly one
- * address, not the sender's own), then the recipient its newest
- * Received field names.  Never any other address in the text.
+ * To, X-Original-To or Delivered-To (each only when it names exactly
+ * one address), then the recipient its newest Received field names;
+ * never the sender's own address or the list the message came through,
+ * never any other address in the text.
  */
 static void
 fallback_rcpt(struct bctx *c, struct bres *r)
@@ -568,13 +568,13 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 		if (h == NULL || strchr(h, ',') != NULL)
 			continue;
 		if ((v = baddr_norm(c->a, h)) != NULL && !own_address(c, v) &&
-		    (i > 0 || !list_address(c, v))) {
+		    !list_address(c, v)) {
 			r->rcpt = v;
 			return;
 		}
 	}
 	if (c->orighdr != NULL && (v = received_for(c)) != NULL &&
-	    !own_address(c, v))
+	    !own_address(c, v) && !list_address(c, v))
 		r->rcpt = v;
 }
 

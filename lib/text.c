@@ -442,17 +442,18 @@ reply_end(const char *ls, const char *stop)
 {
 	const char *l = ls, *nl, *r;
 
-	/* A reply quoted after an arrow ends with its last line: the next
-	 * line is the client's next command, or another reply. */
+	/* A reply quoted after an arrow ends with its last line ("550 "
+	 * after any "550-" ones): the next line is the client's next
+	 * command, or another reply. */
 	if ((r = arrow_reply(ls, stop)) != NULL) {
-		while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL &&
-		    nl + 1 < stop) {
-			const char *q = r;
+		while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL) {
+			const char *q;
 
 			l = nl + 1;
-			if (q[3] != '-' || (r = arrow_reply(l, stop)) == NULL ||
-			    strncmp(r, q, 3) != 0)
+			if (r[3] != '-' || (q = arrow_reply(l, stop)) == NULL ||
+			    strncmp(q, r, 3) != 0)
 				return l;
+			r = q;
 		}
 		return stop;
 	}

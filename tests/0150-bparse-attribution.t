@@ -137,6 +137,12 @@ X-BeenThere: list@lists.example.org/' \
     "$FIX/dsn-x400.eml" >"$T/been.eml"
 is "a To that is the list's X-BeenThere address is no recipient" \
     "$(rcpt "$T/been.eml")" "- "
+sed -e 's/^To: undisclosed-recipients:;$/To: undisclosed-recipients:;\
+Delivered-To: list@lists.example.org\
+List-Post: <mailto:list@lists.example.org>/' \
+    -e 's/^From: List <list@lists.example.org>$/From: Ann Poster <ann@example.com>/' \
+    "$FIX/dsn-x400.eml" >"$T/dlv.eml"
+is "nor is the list server's Delivered-To" "$(rcpt "$T/dlv.eml")" "- "
 sed 's/^To: undisclosed-recipients:;$/To: other@lists.example.org\
 List-Post: <mailto:list@lists.example.org>/' \
     "$FIX/dsn-x400.eml" >"$T/other.eml"
