@@ -339,6 +339,27 @@ clip(struct bctx *c, const char *s, const char *e)
 	}
 	if (e - s > DIAG_MAX)
 		e = s + DIAG_MAX;
+	/* A line that is nothing but a rule, after some words, ends the
+	 * text: what follows it is a footer, a signature or the next
+	 * part.  One that opens the text may head what it says. */
+	for (p = s; p < e; p = q + 1) {
+		const char *r;
+
+		for (r = p; r < e && (*r == ' ' || *r == '\t'); r++)
+			;
+		if ((q = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			q = e;
+		if (q - r >= 4 && rule4(r)) {
+			const char *t = r;
+
+			while (t < q && (is_rule(*t) || isspace((unsigned char)*t)))
+				t++;
+			if (t == q && has_words(s, p)) {
+				e = p;
+				break;
+			}
+		}
+	}
 	/* A rule of dashes or the like (four or more) that closes the
 	 * text is no part of what it says, nor is a closing banner
 	 * between two rules ("*****  End of message  *****"). */
