@@ -194,7 +194,7 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 	    "return-path", "sender", "reply-to", "references:", "in-reply-to",
 	    " id <", "errors-to", "message from", "contact", "assistance",
 	    "write to", "reply to", "questions", "help", "generated from",
-	    NULL };
+	    "expanded from", NULL };
 	char line[512];
 	size_t n = (size_t)(at - ls);
 
@@ -395,6 +395,15 @@ with_reason(struct bctx *c, const char *w, const char *we, char *after)
 	(void)we;
 	while (*after && strchr(">:;,.)]\" ", *after) != NULL)
 		after++;
+	/* The address it came from ("(expanded from <list@example.org>)",
+	 * Exim's "(generated from ...)") says nothing about the failure. */
+	if (*after == '(' && (p = strchr(after, ')')) != NULL &&
+	    (b_memcasemem(after, (size_t)(p - after), "expanded from") ||
+	    b_memcasemem(after, (size_t)(p - after), "generated from"))) {
+		after = p + 1;
+		while (*after && strchr(">:;,.)]\" ", *after) != NULL)
+			after++;
+	}
 	d = clip(c, ls, w);
 	/* Up to the opening of the address or a name before it, past the
 	 * arrows of a transcript ("<-- 550 5.1.1 <user@example.org>"). */
