@@ -217,6 +217,18 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 	return 0;
 }
 
+/* Can addr be a failed recipient, as far as X-Failed-Recipients says? */
+static int
+failed_one(const struct bctx *c, const char *addr)
+{
+	if (c->nonly == 0)
+		return 1;
+	for (int i = 0; i < c->nonly; i++)
+		if (strcmp(c->only[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * The next failed-recipient address in [p, e): returns a normalised
  * address (arena) and sets *where and *end to its bytes in the text.
@@ -257,7 +269,7 @@ next_addr(struct bctx *c, const char *base, const char *p, const char *e,
 		addr = barena_strndup(c->a, a, (size_t)(b - a));
 		b_lower(addr);
 		if (!baddr_valid(addr) || excluded(c, addr,
-		    line_start(base, a), a))
+		    line_start(base, a), a) || !failed_one(c, addr))
 			continue;
 		*where = a;
 		*end = b;
@@ -437,6 +449,37 @@ exclusions(struct bctx *c)
 		    (v = baddr_norm(c->a, v)) != NULL &&
 		    c->nexcl < (int)(sizeof c->excl / sizeof c->excl[0]))
 			c->excl[c->nexcl++] = v;
+}
+
+/*
+ * Exim's X-Failed-Recipients lists the failed addresses: any other in
+ * the error section [s, e) ("Message rejected by abuse@example.org")
+ * belongs to a diagnostic.  A list too long to keep, or one that the
+ * section does not name at all, restricts nothing.
+ */
+static void
+failed_list(struct bctx *c, const char *s, const char *e)
+{
+	char *v;
+
+	c->nonly = 0;
+	if ((v = bmime_header(c->a, c->msg, "X-Failed-Recipients")) == NULL)
+		return;
+	for (char *tok = strtok(v, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		char *a = baddr_norm(c->a, tok);
+
+		if (a == NULL)
+			continue;
+		if (c->nonly == (int)(sizeof c->only / sizeof c->only[0])) {
+			c->nonly = 0;
+			return;
+		}
+		c->only[c->nonly++] = a;
+	}
+	for (int i = 0; i < c->nonly; i++)
+		if (b_memcasemem(s, (size_t)(e - s), c->only[i]) != NULL)
+			return;
+	c->nonly = 0;
 }
 
 /* Does the line at l open with an SMTP reply code ("550 ", "550-")? */
@@ -877,6 +920,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	c->delay = is_delay(c, f);
 	c->before = f->before;
 	exclusions(c);
+	failed_list(c, s, e);
 	if ((n = section_results(c, f, s, e)) > 0)
 		return from_preamble(c, s, e, n);
 	if ((n = failed_header(c, f, s, e)) > 0)
