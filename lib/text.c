@@ -317,7 +317,8 @@ has_words(const char *s, const char *e)
 static int
 is_rule(char ch)
 {
-	return ch == '-' || ch == '_' || ch == '=' || ch == '*';
+	return ch == '-' || ch == '_' || ch == '=' || ch == '*' || ch == '|' ||
+	    ch == '+';
 }
 
 /* Do four rule characters start at p ("----", "****")? */
