@@ -71,7 +71,7 @@ struct bctx {
 	char *excl[8];		/* addresses never reported as failed */
 	int nexcl;
 	int listed;		/* excluded addresses count when listed */
-	char *only[16];		/* when set, the failed ones (X-Failed-Recipients) */
+	char *only[16];		/* X-Failed-Recipients, when it restricts */
 	int nonly;
 	int delay;		/* a delay warning (text formats) */
 	const struct btext_fmt *fmt;	/* the text format, once looked up */

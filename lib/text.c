@@ -365,7 +365,8 @@ clip(struct bctx *c, const char *s, const char *e)
 		if (q - r >= 4 && rule4(r)) {
 			const char *t = r;
 
-			while (t < q && (is_rule(*t) || isspace((unsigned char)*t)))
+			while (t < q && (is_rule(*t) ||
+			    isspace((unsigned char)*t)))
 				t++;
 			if (t == q && has_words(s, p)) {
 				e = p;
