@@ -354,9 +354,10 @@ clip(struct bctx *c, const char *s, const char *e)
 		e = s + DIAG_MAX;
 	/* A line that is nothing but a rule, after some words, ends the
 	 * text: what follows it is a footer, a signature or the next
-	 * part.  One that opens the text may head what it says. */
+	 * part.  One that opens the text may head what it says, and one
+	 * under a first line of words underlines a heading ("Reason:"). */
 	for (p = s; p < e; p = q + 1) {
-		const char *r;
+		const char *r, *pl;
 
 		for (r = p; r < e && (*r == ' ' || *r == '\t'); r++)
 			;
@@ -368,7 +369,8 @@ clip(struct bctx *c, const char *s, const char *e)
 			while (t < q && (is_rule(*t) ||
 			    isspace((unsigned char)*t)))
 				t++;
-			if (t == q && has_words(s, p)) {
+			pl = p > s ? line_start(s, p - 1) : s;
+			if (t == q && has_words(s, p) && has_words(s, pl)) {
 				e = p;
 				break;
 			}
