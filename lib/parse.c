@@ -112,6 +112,36 @@ bp_field(struct barena *a, const char *text, const char *name)
 	return NULL;
 }
 
+int
+bp_xfr(struct bctx *c, char ***addrs)
+{
+	char *v;
+	int cap = 0;
+
+	if (c->nxfr < 0) {
+		c->nxfr = 0;
+		v = bmime_header(c->a, c->msg, "X-Failed-Recipients");
+		for (char *tok = v ? strtok(v, ",") : NULL; tok != NULL;
+		    tok = strtok(NULL, ",")) {
+			char *a = baddr_norm(c->a, tok), **n;
+
+			if (a == NULL)
+				continue;
+			if (c->nxfr == cap) {
+				cap = cap ? 2 * cap : 4;
+				n = barena_alloc(c->a, (size_t)cap * sizeof *n);
+				if (c->nxfr > 0)
+					memcpy(n, c->xfr,
+					    (size_t)c->nxfr * sizeof *n);
+				c->xfr = n;
+			}
+			c->xfr[c->nxfr++] = a;
+		}
+	}
+	*addrs = c->xfr;
+	return c->nxfr;
+}
+
 struct bres *
 bp_add(struct bctx *c, const char *detector)
 {
@@ -534,7 +564,7 @@ received_for(struct bctx *c)
 	p += 4;
 	n = strcspn(p, " \t");
 	a = baddr_norm(c->a, barena_strndup(c->a, p, n));
-	return a != NULL && baddr_valid(a) ? a : NULL;
+	return a;
 }
 
 /*
@@ -550,17 +580,15 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 {
 	static const char *hdrs[] = { "To", "X-Original-To", "Delivered-To",
 	    NULL };
-	char *v;
+	char *v, **xfr;
 
 	if (c->o->verp != NULL && (v = verp_rcpt(c)) != NULL) {
 		r->rcpt = v;
 		return;
 	}
 	/* The bounce's own X-Failed-Recipients, when it names just one. */
-	v = bmime_header(c->a, c->msg, "X-Failed-Recipients");
-	if (v != NULL && strchr(v, ',') == NULL &&
-	    (v = baddr_norm(c->a, v)) != NULL) {
-		r->rcpt = v;
+	if (bp_xfr(c, &xfr) == 1) {
+		r->rcpt = xfr[0];
 		return;
 	}
 	for (int i = 0; c->orighdr != NULL && hdrs[i] != NULL; i++) {
@@ -684,6 +712,7 @@ bparse_message(struct bparse *p, const struct bmsg *m, bparse_emit_fn emit,
 	c->o = &p->o;
 	c->m = m;
 	c->date = -1;
+	c->nxfr = -1;
 	if (m->kind == BMSG_ACCT)
 		return bp_acct(c, &p->acct) < 0 ? 0 : emit_all(c, emit, arg);
 	c->msg = bmime_parse(m->data, m->len);

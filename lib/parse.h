@@ -71,8 +71,9 @@ struct bctx {
 	char *excl[8];		/* addresses never reported as failed */
 	int nexcl;
 	int listed;		/* excluded addresses count when listed */
-	char *only[16];		/* X-Failed-Recipients, when it restricts */
-	int nonly;
+	char **xfr;		/* X-Failed-Recipients, normalised */
+	int nxfr;		/* -1: not read yet */
+	int xfr_only;		/* the text's failed ones are those */
 	int delay;		/* a delay warning (text formats) */
 	const struct btext_fmt *fmt;	/* the text format, once looked up */
 	int fmt_done;
@@ -102,6 +103,10 @@ void bp_codes(struct bctx *c, struct bres *r);
 char *bp_field(struct barena *a, const char *text, const char *name);
 /* Collapse white space runs (LF included) into one blank, in place. */
 char *bp_oneline(char *s);
+
+/* The addresses of the bounce's X-Failed-Recipients header, normalised
+ * (arena, read once); their number is returned. */
+int bp_xfr(struct bctx *c, char ***addrs);
 
 /* The diagnostic next to addr in the bounce's text (arena), or NULL. */
 char *bp_text_diag(struct bctx *c, const char *addr);

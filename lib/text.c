@@ -221,10 +221,10 @@ excluded(struct bctx *c, const char *addr, const char *ls, const char *at)
 static int
 failed_one(const struct bctx *c, const char *addr)
 {
-	if (c->nonly == 0)
+	if (!c->xfr_only)
 		return 1;
-	for (int i = 0; i < c->nonly; i++)
-		if (strcmp(c->only[i], addr) == 0)
+	for (int i = 0; i < c->nxfr; i++)
+		if (strcmp(c->xfr[i], addr) == 0)
 			return 1;
 	return 0;
 }
@@ -370,7 +370,7 @@ clip(struct bctx *c, const char *s, const char *e)
 			    isspace((unsigned char)*t)))
 				t++;
 			pl = p > s ? line_start(s, p - 1) : s;
-			if (t == q && has_words(s, p) && has_words(s, pl)) {
+			if (t == q && has_words(s, pl)) {
 				e = p;
 				break;
 			}
@@ -407,18 +407,22 @@ with_reason(struct bctx *c, const char *w, const char *we, char *after)
 {
 	const char *ls = line_start(c->body, w);
 	char *d, *p;
+	size_t n;
 
 	(void)we;
-	while (*after && strchr(">:;,.)]\" ", *after) != NULL)
-		after++;
-	/* The address it came from ("(expanded from <list@example.org>)",
-	 * Exim's "(generated from ...)") says nothing about the failure. */
-	if (*after == '(' && (p = strchr(after, ')')) != NULL &&
-	    (b_memcasemem(after, (size_t)(p - after), "expanded from") ||
-	    b_memcasemem(after, (size_t)(p - after), "generated from"))) {
-		after = p + 1;
+	/* Past what closes the address, and the address it came from
+	 * ("(expanded from <list@example.org>)", Exim's "(generated from
+	 * ...)"), which says nothing about the failure. */
+	for (;;) {
 		while (*after && strchr(">:;,.)]\" ", *after) != NULL)
 			after++;
+		if (*after != '(' || (p = strchr(after, ')')) == NULL)
+			break;
+		n = (size_t)(p - after);
+		if (!b_memcasemem(after, n, "expanded from") &&
+		    !b_memcasemem(after, n, "generated from"))
+			break;
+		after = p + 1;
 	}
 	d = clip(c, ls, w);
 	/* Up to the opening of the address or a name before it, past the
@@ -458,32 +462,18 @@ exclusions(struct bctx *c)
 /*
  * Exim's X-Failed-Recipients lists the failed addresses: any other in
  * the error section [s, e) ("Message rejected by abuse@example.org")
- * belongs to a diagnostic.  A list too long to keep, or one that the
- * section does not name at all, restricts nothing.
+ * belongs to a diagnostic.  A list that the section does not name at
+ * all restricts nothing.
  */
 static void
 failed_list(struct bctx *c, const char *s, const char *e)
 {
-	char *v;
+	char **xfr;
+	int n = bp_xfr(c, &xfr);
 
-	c->nonly = 0;
-	if ((v = bmime_header(c->a, c->msg, "X-Failed-Recipients")) == NULL)
-		return;
-	for (char *tok = strtok(v, ","); tok != NULL; tok = strtok(NULL, ",")) {
-		char *a = baddr_norm(c->a, tok);
-
-		if (a == NULL)
-			continue;
-		if (c->nonly == (int)(sizeof c->only / sizeof c->only[0])) {
-			c->nonly = 0;
-			return;
-		}
-		c->only[c->nonly++] = a;
-	}
-	for (int i = 0; i < c->nonly; i++)
-		if (b_memcasemem(s, (size_t)(e - s), c->only[i]) != NULL)
-			return;
-	c->nonly = 0;
+	c->xfr_only = 0;
+	for (int i = 0; i < n && !c->xfr_only; i++)
+		c->xfr_only = b_memcasemem(s, (size_t)(e - s), xfr[i]) != NULL;
 }
 
 /* Does the line at l open with an SMTP reply code ("550 ", "550-")? */
@@ -739,20 +729,17 @@ static int
 failed_header(struct bctx *c, const struct btext_fmt *f, const char *s,
     const char *e)
 {
-	char *v = bmime_header(c->a, c->msg,
-	    "X-Failed-Recipients");
-	int n = 0;
+	char **xfr;
+	int nx = bp_xfr(c, &xfr), n = 0;
 
-	if (v == NULL)
-		return 0;
-	for (char *tok = strtok(v, ","); tok != NULL; tok = strtok(NULL, ",")) {
-		char *addr = baddr_norm(c->a, tok);
+	for (int i = 0; i < nx; i++) {
 		struct bres *r;
-		if (addr == NULL || (r = bp_add(c, f->name)) == NULL)
+
+		if ((r = bp_add(c, f->name)) == NULL)
 			continue;
-		r->rcpt = addr;
+		r->rcpt = xfr[i];
 		r->action = (char *)(c->delay ? "delayed" : "failed");
-		r->diag = bp_text_diag(c, addr);
+		r->diag = bp_text_diag(c, xfr[i]);
 		if (r->diag == NULL)
 			r->diag = clip(c, s, e);
 		bp_codes(c, r);
