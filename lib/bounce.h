@@ -50,6 +50,8 @@ int b_startcase(const char *s, const char *prefix);
 char *b_lower(char *s);
 /* Trim ASCII white space at both ends in place; returns the new start. */
 char *b_trim(char *s);
+/* fsync(2) a directory, so that names made in it last; -1 and errno. */
+int b_fsyncdir(const char *path);
 
 /* A growable byte buffer; the bytes are always NUL-terminated. */
 struct bbuf {

@@ -83,20 +83,6 @@ mkdir_p(const char *path)
 	return rv;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	int fd, rv, e;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rv = fsync(fd);
-	e = errno;
-	close(fd);
-	errno = e;
-	return rv;
-}
-
 /* The host name as the Maildir specification wants it in a file name:
  * '/' and ':' written as octal escapes. */
 static void
@@ -159,7 +145,7 @@ bspool_open(const char *dir)
 			goto fail;
 	}
 	/* New directories must survive a crash before anything in them. */
-	if (created && fsync_dir(s->dir) < 0)
+	if (created && b_fsyncdir(s->dir) < 0)
 		goto fail;
 	char *p = subpath(s, "new");
 	s->newfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -483,7 +469,7 @@ bspool_state_save(struct bspool *s)
 		e = errno;
 	if (e == 0 && rename(tmp, dst) < 0)
 		e = errno;
-	if (e == 0 && fsync_dir(s->dir) < 0)
+	if (e == 0 && b_fsyncdir(s->dir) < 0)
 		e = errno;
 	if (e != 0)
 		unlink(tmp);

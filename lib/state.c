@@ -27,6 +27,7 @@
  * gets slower with every one.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -61,6 +62,7 @@ struct bsdb {
 	int rdwr;
 	int intrans;
 	int recovered;		/* TDB rolled back an interrupted commit */
+	int syserr;		/* errno of the first failed write TDB logged */
 	int format;		/* of the file: 0 (empty), 1 to BSDB_FORMAT */
 	struct bbuf key, val;	/* scratch for keys and values */
 	struct bbuf sum, lines;	/* scratch for an entry's parts */
@@ -701,6 +703,11 @@ tdb_log(struct tdb_context *tdb, enum tdb_debug_level level,
 
 	if (db == NULL)
 		return;
+	/* A full disk, a quota or an I/O error: say that, not what TDB
+	 * failed to do because of it. */
+	if (db->syserr == 0 && (errno == ENOSPC || errno == EDQUOT ||
+	    errno == EFBIG || errno == EIO))
+		db->syserr = errno;
 	if (strncmp(fmt, "tdb_transaction_recover: recovered", 34) == 0)
 		db->recovered = 1;
 	if (level > TDB_DEBUG_ERROR)
@@ -713,20 +720,47 @@ tdb_log(struct tdb_context *tdb, enum tdb_debug_level level,
 		db->err[--n] = '\0';
 }
 
-/* Report a failed TDB call: TDB's logged words, else its error code;
- * say so plainly when TDB found the file damaged. */
+/* Is the file system of the file short of the room TDB grows a file
+ * by (a quarter of its size, with what is to be written)?  TDB does
+ * not always leave errno at ENOSPC when growing the file failed. */
+static int
+short_of_space(struct bsdb *db)
+{
+	struct statvfs fs;
+	struct stat st;
+	int fd = tdb_fd(db->tdb);
+
+	if (fd < 0 || fstat(fd, &st) < 0 || fstatvfs(fd, &fs) < 0)
+		return 0;
+	return (uint64_t)fs.f_bavail * fs.f_frsize <
+	    (uint64_t)st.st_size / 4 + (1 << 20);
+}
+
+/* Report a failed TDB call: the system's error if a write failed, else
+ * TDB's logged words, else its error code; say so plainly when TDB
+ * found the file damaged. */
 static int
 tdberr(struct bsdb *db, const char *what)
 {
 	char tdbsays[sizeof db->err];
 
+	/* A failed commit cancels the transaction, which clears the
+	 * error code. */
+	if (db->syserr == 0 && (tdb_error(db->tdb) == TDB_ERR_IO ||
+	    tdb_error(db->tdb) == TDB_SUCCESS) && short_of_space(db))
+		db->syserr = ENOSPC;
+	if (db->syserr != 0) {
+		seterr(db, "%s: %s", what, strerror(db->syserr));
+		db->syserr = 0;
+		return -1;
+	}
 	if (db->err[0] == '\0')
 		snprintf(tdbsays, sizeof tdbsays, "%s: %s", what,
 		    tdb_errorstr(db->tdb));
 	else
 		b_strlcpy(tdbsays, db->err, sizeof tdbsays);
 	if (tdb_error(db->tdb) == TDB_ERR_CORRUPT ||
-	    strstr(tdbsays, "recover") != NULL)
+	    strstr(tdbsays, "tdb_transaction_recover:") != NULL)
 		seterr(db, "damaged state file (%s)", tdbsays);
 	else
 		seterr(db, "%s", tdbsays);
@@ -943,6 +977,7 @@ open_tdb(struct bsdb *db, int rdwr, int tflags)
 	char tdbsays[sizeof db->err];
 
 	db->err[0] = '\0';
+	db->syserr = 0;
 	errno = 0;
 	db->tdb = tdb_open_ex(db->path, BSDB_HASHSIZE, tflags,
 	    rdwr ? O_RDWR | O_CREAT : O_RDONLY, 0666, &log, NULL);
@@ -951,7 +986,9 @@ open_tdb(struct bsdb *db, int rdwr, int tflags)
 	/* The file passed precheck(): what TDB refuses now is a damaged
 	 * file, unless the system said otherwise. */
 	b_strlcpy(tdbsays, db->err, sizeof tdbsays);
-	if (errno == EACCES || errno == EROFS || errno == ENOSPC ||
+	if (db->syserr != 0)
+		seterr(db, "%s", strerror(db->syserr));
+	else if (errno == EACCES || errno == EROFS || errno == ENOSPC ||
 	    errno == ENOMEM || errno == EMFILE || errno == ENFILE)
 		seterr(db, "%s", strerror(errno));
 	else if (strstr(tdbsays, "recover read only") != NULL)
@@ -995,6 +1032,88 @@ open_recovering(struct bsdb *db, int tflags)
 	return open_tdb(db, 0, tflags);
 }
 
+/* Does link(2) failing with e mean the file system has no hard links?
+ * Then the new file is renamed into place, which only a writer making
+ * the file in the same instant could race. */
+static int
+no_links(int e)
+{
+	return e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS;
+}
+
+/*
+ * Make a missing state file whole or not at all.  TDB writes a new
+ * file's hash table (4 MB) in place, and a full disk or a crash would
+ * leave a file too short for it, which every later open refuses as
+ * damaged.  So the file is made under a temporary name beside it, with
+ * its format header, synced, and linked into place; if another writer
+ * made it first, the one already there is used.
+ */
+static int
+create_file(struct bsdb *db, int tflags)
+{
+	struct tdb_logging_context log = { tdb_log, db };
+	struct bbuf tmp = { 0 };
+	mode_t mask = umask(0);
+	int fd, rv = -1;
+	char *dir, *slash;
+
+	umask(mask);
+	bbuf_adds(&tmp, db->path);
+	bbuf_adds(&tmp, ".XXXXXX");
+	if ((fd = mkstemp(tmp.s)) < 0) {
+		seterr(db, "%s", strerror(errno));
+		bbuf_free(&tmp);
+		return -1;
+	}
+	if (fchmod(fd, 0666 & ~mask) < 0) {
+		seterr(db, "%s: %s", tmp.s, strerror(errno));
+		goto out;
+	}
+	db->err[0] = '\0';
+	db->syserr = 0;
+	errno = 0;
+	db->tdb = tdb_open_ex(tmp.s, BSDB_HASHSIZE, tflags, O_RDWR | O_CREAT,
+	    0666, &log, NULL);
+	if (db->tdb == NULL) {
+		if (db->syserr != 0 || errno != 0)
+			seterr(db, "%s", strerror(db->syserr ? db->syserr :
+			    errno));
+		else if (db->err[0] == '\0')
+			seterr(db, "cannot make a new state file");
+		goto out;
+	}
+	rv = check_header(db);
+	if (tdb_close(db->tdb) != 0 && rv == 0) {
+		seterr(db, "closing: %s", strerror(errno));
+		rv = -1;
+	}
+	db->tdb = NULL;
+	if (rv == 0 && link(tmp.s, db->path) < 0 && errno != EEXIST &&
+	    !(no_links(errno) && rename(tmp.s, db->path) == 0)) {
+		seterr(db, "%s", strerror(errno));
+		rv = -1;
+	}
+	/* The new name must reach the disk too. */
+	if (rv == 0 && !(tflags & TDB_NOSYNC)) {
+		dir = b_strdup(db->path);
+		if ((slash = strrchr(dir, '/')) != NULL)
+			slash[slash == dir] = '\0';
+		else
+			strcpy(dir, ".");
+		if (b_fsyncdir(dir) < 0) {
+			seterr(db, "%s: %s", dir, strerror(errno));
+			rv = -1;
+		}
+		free(dir);
+	}
+out:
+	close(fd);
+	unlink(tmp.s);
+	bbuf_free(&tmp);
+	return rv;
+}
+
 struct bsdb *
 bsdb_open(const char *path, int flags, char **why)
 {
@@ -1006,7 +1125,12 @@ bsdb_open(const char *path, int flags, char **why)
 	db->rdwr = (flags & BSDB_RDWR) != 0;
 	if (flags & BSDB_NOSYNC)
 		tflags |= TDB_NOSYNC;
-	if (precheck(db, path) < 0 || open_recovering(db, tflags) < 0)
+	if (precheck(db, path) < 0)
+		goto fail;
+	if (db->rdwr && access(path, F_OK) < 0 && errno == ENOENT &&
+	    create_file(db, tflags) < 0)
+		goto fail;
+	if (open_recovering(db, tflags) < 0)
 		goto fail;
 	db->err[0] = '\0';
 	if (check_header(db) < 0)

@@ -1,6 +1,7 @@
 /* util.c - allocation, strings, buffers, arenas, dates. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -9,6 +10,21 @@
 #include <unistd.h>
 
 #include "bounce.h"
+
+/* Sync a directory, so that the names just made in it last. */
+int
+b_fsyncdir(const char *path)
+{
+	int fd, rv, e;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rv = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rv;
+}
 
 static void
 b_oom(void)

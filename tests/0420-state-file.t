@@ -291,4 +291,47 @@ if [ "$(id -u)" != 0 ]; then
 	is "a read-only file: bscore exits 2" "$? $(cat err)" "2 bscore: ro.tdb: Permission denied"
 fi
 
+# ---- a full disk (needs root for a small tmpfs) ----
+
+# A file that cannot be made whole is not made at all: a partial hash
+# table would read as a damaged file ever after.
+if [ "$(id -u)" = 0 ] && mkdir tiny && mount -t tmpfs -o size=1m tmpfs tiny \
+    2>/dev/null; then
+	"$BIN/bscore" -d tiny/s.tdb one.tsv >out 2>err
+	is "full disk, new file: exit 2" "$?" 2
+	is "full disk, new file: says so" "$(cat err)" \
+	    "bscore: tiny/s.tdb: No space left on device"
+	is "full disk, new file: nothing left behind" "$(ls tiny)" ""
+	umount tiny
+fi
+
+# A disk that fills up in the middle of a run: the batches before are
+# in the file and printed, the one that failed is neither, and the
+# same input again, with room, finishes the job.
+if [ "$(id -u)" = 0 ] && mkdir -p small && mount -t tmpfs -o size=9m tmpfs small \
+    2>/dev/null; then
+	awk 'BEGIN { for (i = 0; i < 20000; i++)
+		printf "f%d\t2024-03-01T10:00:00Z\tu%d@full.example\tfailed\t5.1.1\t550\tmx\t-\tdsn\tdiag\thard\tuserunknown\n", i, i }' >many.tsv
+	"$BIN/bscore" -d small/s.tdb one.tsv >/dev/null
+	is "full disk: the first run fits" "$?" 0
+	"$BIN/bscore" -b 500 -d small/s.tdb many.tsv >out1 2>err
+	is "full disk: exit 2" "$?" 2
+	is "full disk: says so" "$(cat err)" \
+	    "bscore: small/s.tdb: writing: No space left on device"
+	is "full disk: the file checks out" "$(tdbtool small/s.tdb check)" \
+	    "$(printf 'Database integrity is OK and has %d records.' \
+	    $(($(wc -l <out1) + 2)))"
+	n=$(wc -l <out1)
+	ok "full disk: some batches went in ($n)" test "$n" -gt 0 -a "$n" -lt 20000
+	is "full disk: what was printed is what is in the file" \
+	    "$("$BIN/bstate" -d small/s.tdb list -s invalid | grep -c full.example)" "$n"
+	cp small/s.tdb room.tdb
+	umount small
+	"$BIN/bscore" -b 500 -d room.tdb many.tsv >out2
+	is "full disk: the same input again finishes" "$?" 0
+	is "full disk: every transition once" \
+	    "$(cat out1 out2 | cut -f2 | sort -u | wc -l) $(cat out1 out2 | wc -l)" \
+	    "20000 20000"
+fi
+
 done_testing
