@@ -477,16 +477,18 @@ netrc_lookup(const char *file, const char *host, const char *user,
 				    strcasecmp(t, host) == 0;
 			continue;
 		}
-		if (strcmp(t, "login") == 0 &&
-		    (t = netrc_token(&p, &tok)) != NULL) {
+		if (strcmp(t, "macdef") == 0) {
+			const char *e = strstr(p, "\n\n");
+			p = e ? e + 2 : p + strlen(p);
+		} else if (strcmp(t, "login") == 0) {
+			if ((t = netrc_token(&p, &tok)) == NULL)
+				continue;	/* the end: the entry ends */
 			bbuf_reset(&cur);
 			bbuf_adds(&cur, t);
 			have_login = 1;
-		} else if (strcmp(t, "macdef") == 0) {
-			const char *e = strstr(p, "\n\n");
-			p = e ? e + 2 : p + strlen(p);
-		} else if (strcmp(t, "password") == 0 &&
-		    (t = netrc_token(&p, &tok)) != NULL) {
+		} else if (strcmp(t, "password") == 0) {
+			if ((t = netrc_token(&p, &tok)) == NULL)
+				continue;
 			bbuf_reset(&pw);
 			bbuf_adds(&pw, t);
 			have_pw = 1;
@@ -556,14 +558,21 @@ setup(struct bremote *r, const struct bremote_opts *o, const char *user,
 		const char *u = user && *user ? user : NULL;
 		/* Without credentials libcurl would not log in at all, and
 		 * the first command would fail for no clear reason. */
-		if (o->netrc == NULL ||
-		    !netrc_lookup(o->netrc, r->host, u, &login, &npass) ||
-		    npass == NULL || (u == NULL && login == NULL)) {
-			free(login);
-			free(npass);
+		int found = o->netrc != NULL &&
+		    netrc_lookup(o->netrc, r->host, u, &login, &npass);
+
+		if (!found || npass == NULL || (u == NULL && login == NULL)) {
 			bbuf_reset(&r->why);
-			bbuf_adds(&r->why, "no password: none in the URL or "
-			    "BFETCH_PASSWORD, and no netrc entry for machine ");
+			if (found && npass != NULL)
+				bbuf_adds(&r->why, "no user name: none in the "
+				    "URL, and the netrc entry for machine ");
+			else
+				bbuf_adds(&r->why, "no password: none in the "
+				    "URL or BFETCH_PASSWORD, and ");
+			if (!found)
+				bbuf_adds(&r->why, "no netrc entry for machine ");
+			else if (npass == NULL)
+				bbuf_adds(&r->why, "the netrc entry for machine ");
 			bbuf_adds(&r->why, r->host);
 			if (u != NULL) {
 				bbuf_adds(&r->why, " login ");
@@ -572,6 +581,11 @@ setup(struct bremote *r, const struct bremote_opts *o, const char *user,
 			bbuf_adds(&r->why, o->netrc ? " in " : " (no netrc file)");
 			if (o->netrc)
 				bbuf_adds(&r->why, o->netrc);
+			if (found)
+				bbuf_adds(&r->why, npass == NULL ?
+				    " has no password" : " has no login");
+			free(login);
+			free(npass);
 			return BR_LOGIN;
 		}
 		if (u == NULL) {

@@ -64,6 +64,17 @@ mkdir home && cp netrc home/.netrc && chmod 604 home/.netrc
 HOME=$T/home "$BIN/bfetch" -s sp 'imaps://127.0.0.1:1/' >out 2>err
 is "~/.netrc is checked too" "$?" 77
 ok "... naming it" grep -q "home/.netrc: readable by others" err
+# Entries cut short: a keyword without its value at the end.
+printf 'machine 127.0.0.1 password p login' >short && chmod 600 short
+"$BIN/bfetch" -s sp --netrc-file short 'imaps://127.0.0.1:1/' >out 2>err
+is "netrc entry without a login: exit 77" "$?" 77
+is "netrc entry without a login: the message" "$(cat err)" \
+    "bfetch: imaps://127.0.0.1:1/: no user name: none in the URL, and the netrc entry for machine 127.0.0.1 in short has no login"
+printf 'machine 127.0.0.1 login u password' >short
+"$BIN/bfetch" -s sp --netrc-file short 'imaps://127.0.0.1:1/' >out 2>err
+is "netrc entry without a password: exit 77" "$?" 77
+is "netrc entry without a password: the message" "$(cat err)" \
+    "bfetch: imaps://127.0.0.1:1/: no password: none in the URL or BFETCH_PASSWORD, and the netrc entry for machine 127.0.0.1 in short has no password"
 
 # ---- an unreachable server is a temporary failure ----
 "$BIN/bfetch" -s sp --netrc-file netrc --connect-timeout 5 \
