@@ -762,14 +762,15 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr, "bstate: %s: %s\n", name, strerror(errno));
 		return 2;
 	}
-	if (open_db(BSDB_RDWR) < 0)
-		return 2;
-	if ((rv = bsdb_used(g.db)) != 0) {
-		if (rv < 0)
-			return db_error();
+	/* A new file is made whole or not at all. */
+	if (open_db(BSDB_RDWR | BSDB_STAGE) < 0)
+		rv = 2;
+	else if ((rv = bsdb_used(g.db)) < 0)
+		rv = db_error();
+	else if (rv > 0) {
 		fprintf(stderr, "bstate: %s: not empty: import needs a new "
 		    "state file\n", g.path);
-		return 2;
+		rv = 2;
 	}
 	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1) {
 		struct bsdb_item it;
@@ -814,8 +815,10 @@ cmd_import(int argc, char **argv)
 	}
 	if (rv == 0 && pending > 0)
 		rv = commit();
-	else if (rv != 0)
+	else if (rv != 0 && g.db != NULL)
 		bsdb_cancel(g.db);
+	if (rv == 0 && bsdb_publish(g.db) < 0)
+		rv = db_error();
 	free(line);
 	if (fp != stdin)
 		fclose(fp);

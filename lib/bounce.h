@@ -485,7 +485,7 @@ struct bsdb_item {
 };
 
 struct bsdb;
-enum { BSDB_RDONLY = 0, BSDB_RDWR = 1, BSDB_NOSYNC = 2 };
+enum { BSDB_RDONLY = 0, BSDB_RDWR = 1, BSDB_NOSYNC = 2, BSDB_STAGE = 4 };
 
 /* The file to use: path when not NULL, else $BOUNCE_DB, else
  * $XDG_STATE_HOME/bounce/state.tdb (XDG_STATE_HOME defaults to
@@ -498,6 +498,11 @@ char *bsdb_path(const char *path, int mkdir);
 struct bsdb *bsdb_open(const char *path, int flags, char **why);
 /* Close; -1 if closing failed (an open transaction is cancelled). */
 int bsdb_close(struct bsdb *db);
+/* With BSDB_STAGE, a missing file is written under a temporary name
+ * until bsdb_publish() links it into place (all or nothing); closing
+ * first drops it.  0, or -1 (also when another program made the file
+ * meanwhile) with the reason in bsdb_error().  0 when not staged. */
+int bsdb_publish(struct bsdb *db);
 /* The last error, in words (owned by db). */
 const char *bsdb_error(const struct bsdb *db);
 

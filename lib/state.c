@@ -63,6 +63,8 @@ struct bsdb {
 	int intrans;
 	int recovered;		/* TDB rolled back an interrupted commit */
 	int syserr;		/* errno of the first failed write TDB logged */
+	int nosync;		/* BSDB_NOSYNC */
+	char *staged;		/* a new file's temporary name, until published */
 	int format;		/* of the file: 0 (empty), 1 to BSDB_FORMAT */
 	struct bbuf key, val;	/* scratch for keys and values */
 	struct bbuf sum, lines;	/* scratch for an entry's parts */
@@ -1033,7 +1035,7 @@ open_recovering(struct bsdb *db, int tflags)
 }
 
 /* Does link(2) failing with e mean the file system has no hard links?
- * Then the new file is renamed into place, which only a writer making
+ * Then a new file is renamed into place, which only a writer making
  * the file in the same instant could race. */
 static int
 no_links(int e)
@@ -1042,21 +1044,19 @@ no_links(int e)
 }
 
 /*
- * Make a missing state file whole or not at all.  TDB writes a new
+ * Start a new state file under a temporary name beside path, with its
+ * hash table and format header, open in db->tdb.  TDB writes a new
  * file's hash table (4 MB) in place, and a full disk or a crash would
  * leave a file too short for it, which every later open refuses as
- * damaged.  So the file is made under a temporary name beside it, with
- * its format header, synced, and linked into place; if another writer
- * made it first, the one already there is used.
+ * damaged; publish() links the finished file into place.
  */
 static int
-create_file(struct bsdb *db, int tflags)
+stage(struct bsdb *db, int tflags)
 {
 	struct tdb_logging_context log = { tdb_log, db };
 	struct bbuf tmp = { 0 };
 	mode_t mask = umask(0);
-	int fd, rv = -1;
-	char *dir, *slash;
+	int fd;
 
 	umask(mask);
 	bbuf_adds(&tmp, db->path);
@@ -1066,10 +1066,13 @@ create_file(struct bsdb *db, int tflags)
 		bbuf_free(&tmp);
 		return -1;
 	}
+	db->staged = tmp.s;
 	if (fchmod(fd, 0666 & ~mask) < 0) {
 		seterr(db, "%s: %s", tmp.s, strerror(errno));
-		goto out;
+		close(fd);
+		return -1;
 	}
+	close(fd);
 	db->err[0] = '\0';
 	db->syserr = 0;
 	errno = 0;
@@ -1081,37 +1084,85 @@ create_file(struct bsdb *db, int tflags)
 			    errno));
 		else if (db->err[0] == '\0')
 			seterr(db, "cannot make a new state file");
-		goto out;
+		return -1;
 	}
-	rv = check_header(db);
-	if (tdb_close(db->tdb) != 0 && rv == 0) {
+	return check_header(db);
+}
+
+/* Link the staged file into place, unless a file is there already,
+ * and sync the directory so that the name lasts.  -1 with the reason,
+ * or -2 when another writer made the file meanwhile. */
+static int
+publish(struct bsdb *db)
+{
+	char *dir, *slash;
+	int rv = 0;
+	int e = link(db->staged, db->path) < 0 ? errno : 0;
+
+	if (e != 0 && no_links(e))
+		e = access(db->path, F_OK) == 0 ? EEXIST :
+		    rename(db->staged, db->path) < 0 ? errno : 0;
+	if (e == EEXIST) {
+		seterr(db, "made by another program meanwhile");
+		return -2;
+	}
+	if (e != 0) {
+		seterr(db, "%s", strerror(e));
+		return -1;
+	}
+	unlink(db->staged);
+	free(db->staged);
+	db->staged = NULL;
+	if (db->nosync)
+		return 0;
+	dir = b_strdup(db->path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir] = '\0';
+	else
+		strcpy(dir, ".");
+	if (b_fsyncdir(dir) < 0) {
+		seterr(db, "%s: %s", dir, strerror(errno));
+		rv = -1;
+	}
+	free(dir);
+	return rv;
+}
+
+/* Drop a staged file that was not published. */
+static void
+unstage(struct bsdb *db)
+{
+	if (db->staged == NULL)
+		return;
+	unlink(db->staged);
+	free(db->staged);
+	db->staged = NULL;
+}
+
+/* Make a missing state file whole or not at all; if another writer
+ * made it first, the one already there is used. */
+static int
+create_file(struct bsdb *db, int tflags)
+{
+	int rv = stage(db, tflags);
+
+	if (db->tdb != NULL && tdb_close(db->tdb) != 0 && rv == 0) {
 		seterr(db, "closing: %s", strerror(errno));
 		rv = -1;
 	}
 	db->tdb = NULL;
-	if (rv == 0 && link(tmp.s, db->path) < 0 && errno != EEXIST &&
-	    !(no_links(errno) && rename(tmp.s, db->path) == 0)) {
-		seterr(db, "%s", strerror(errno));
-		rv = -1;
-	}
-	/* The new name must reach the disk too. */
-	if (rv == 0 && !(tflags & TDB_NOSYNC)) {
-		dir = b_strdup(db->path);
-		if ((slash = strrchr(dir, '/')) != NULL)
-			slash[slash == dir] = '\0';
-		else
-			strcpy(dir, ".");
-		if (b_fsyncdir(dir) < 0) {
-			seterr(db, "%s: %s", dir, strerror(errno));
-			rv = -1;
-		}
-		free(dir);
-	}
-out:
-	close(fd);
-	unlink(tmp.s);
-	bbuf_free(&tmp);
+	if (rv == 0 && (rv = publish(db)) == -2)
+		rv = 0;
+	unstage(db);
 	return rv;
+}
+
+int
+bsdb_publish(struct bsdb *db)
+{
+	if (db->staged == NULL)
+		return 0;
+	return publish(db) < 0 ? -1 : 0;
 }
 
 struct bsdb *
@@ -1125,11 +1176,18 @@ bsdb_open(const char *path, int flags, char **why)
 	db->rdwr = (flags & BSDB_RDWR) != 0;
 	if (flags & BSDB_NOSYNC)
 		tflags |= TDB_NOSYNC;
+	db->nosync = (flags & BSDB_NOSYNC) != 0;
 	if (precheck(db, path) < 0)
 		goto fail;
-	if (db->rdwr && access(path, F_OK) < 0 && errno == ENOENT &&
-	    create_file(db, tflags) < 0)
-		goto fail;
+	if (db->rdwr && access(path, F_OK) < 0 && errno == ENOENT) {
+		if (flags & BSDB_STAGE) {
+			if (stage(db, tflags) < 0)
+				goto fail;
+			return db;
+		}
+		if (create_file(db, tflags) < 0)
+			goto fail;
+	}
 	if (open_recovering(db, tflags) < 0)
 		goto fail;
 	db->err[0] = '\0';
@@ -1154,6 +1212,7 @@ bsdb_close(struct bsdb *db)
 			tdb_transaction_cancel(db->tdb);
 		rv = tdb_close(db->tdb);
 	}
+	unstage(db);
 	bbuf_free(&db->key);
 	bbuf_free(&db->val);
 	bbuf_free(&db->sum);

@@ -183,6 +183,21 @@ is "import without the header: exit 2" "$? $(cat err)" \
     "2 bstate: -:1: not a bstate export (no '# bounce-state 1' line)"
 { sed -n 1,3p exp1; printf 'addr\tx@s.example\tsend\n'; } | "$BIN/bstate" -d "$T/c3.tdb" import 2>err
 is "import of a malformed line: exit 2 with its line" "$? $(cat err)" "2 bstate: -:4: bad addr line"
+is "import of a malformed line: no file is left" "$(ls "$T" | grep -c '^c3\.tdb')" 0
+# A bad line after batches went in: a new file is made whole or not at
+# all, so the import can be run again once the line is mended.
+sed -n 's/^addr\tdead@s.example\t/&/p' exp1 >line
+awk -v l="$(cat line)" 'BEGIN { print "# bounce-state 1"
+	for (i = 0; i < 25000; i++) { x = l; sub(/dead@/, "d" i "@", x); print x } }' >big.exp
+{ cat big.exp; printf 'addr\tx@s.example\tsend\n'; } >bad.exp
+"$BIN/bstate" -d "$T/c5.tdb" import bad.exp 2>err
+is "import, a bad line at the end: exit 2 with its line" "$? $(cat err)" \
+    "2 bstate: bad.exp:25002: bad addr line"
+is "import, a bad line at the end: no file is left" "$(ls "$T" | grep -c '^c5\.tdb')" 0
+"$BIN/bstate" -d "$T/c5.tdb" import big.exp
+is "import again, mended: exit 0" "$?" 0
+is "import again, mended: every address" "$("$BIN/bstate" -d "$T/c5.tdb" list | wc -l)" 25000
+is "import again, mended: no temporary file is left" "$(ls "$T" | grep -c '^c5\.tdb')" 1
 { sed -n 1p exp1; printf 'event\tx@s.example\t1\t2024-01-01T00:00:00Z\thard\t50\tcounted\tinvalid\tstatus\t5.1.1\t550\tuserunknown\tsrc\t-\tnothex\n'; } |
     "$BIN/bstate" -d "$T/c4.tdb" import 2>err
 is "import of a bad event: exit 2" "$? $(cat err)" "2 bstate: -:2: bad event line"
