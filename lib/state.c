@@ -1741,7 +1741,6 @@ write_entry(struct bsdb *db, const char *addr, const struct bsdb_addr *a,
 		 * digit or two. */
 		size = new_size(klen, len + 4, longest + ENTRY_SLACK);
 		enc_summary(&db->sum, a, inl, size);
-		len = db->sum.len + db->lines.len - start;
 	}
 	bbuf_reset(&db->val);
 	bbuf_add(&db->val, db->sum.s, db->sum.len);
