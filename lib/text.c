@@ -625,23 +625,20 @@ indent(const char *ls)
 }
 
 /*
- * Is the address at [nw, nwe) part of the text of the entry whose
- * address leads its line at [w, we)?  Postfix indents the lines it
- * wraps a reply onto, and a reply that quotes an address can bring it
- * to the head of such a line ("<a@example.org>: host ... said: 550
- * 5.1.1\n    <b@example.net>: unauthorized sender"): a new entry would
- * not be indented deeper than the one before, nor follow it without a
- * blank line.
+ * Is the address at nw part of the text of the entry whose address
+ * leads its line at [w, we)?  Postfix indents the lines it wraps a
+ * reply onto, and the reply may quote another address ("<a@example.org>:
+ * host ... said: 550 5.7.1\n    <b@example.net>: Sender address
+ * rejected"): a new entry would not be indented deeper than the one
+ * before, nor follow it without a blank line.
  */
 static int
-continues(const char *base, const char *w, const char *we, const char *nw,
-    const char *nwe)
+continues(const char *base, const char *w, const char *we, const char *nw)
 {
 	const char *la = line_start(base, w), *lb = line_start(base, nw);
 	const char *p;
 
 	if (la == lb || !leads_line(la, w, (size_t)(we - w)) ||
-	    !leads_line(lb, nw, (size_t)(nwe - nw)) ||
 	    indent(lb) <= indent(la))
 		return 0;
 	for (p = la; p < lb; p++)
@@ -663,7 +660,7 @@ entry_end(struct bctx *c, const char *addr, const char *w, const char *from,
 
 	*next = next_addr(c, c->body, from, e, nw, nwe);
 	while (*next != NULL && (strcmp(*next, addr) == 0 ||
-	    continues(c->body, w, from, *nw, *nwe)))
+	    continues(c->body, w, from, *nw)))
 		*next = next_addr(c, c->body, *nwe, e, nw, nwe);
 	stop = *next ? line_start(c->body, *nw) : e;
 	if (stop < from)
