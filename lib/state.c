@@ -748,7 +748,8 @@ tdberr(struct bsdb *db, const char *what)
 
 	/* A failed commit cancels the transaction, which clears the
 	 * error code. */
-	if (db->syserr == 0 && (tdb_error(db->tdb) == TDB_ERR_IO ||
+	if (db->syserr == 0 && strcmp(what, "writing") == 0 &&
+	    (tdb_error(db->tdb) == TDB_ERR_IO ||
 	    tdb_error(db->tdb) == TDB_SUCCESS) && short_of_space(db))
 		db->syserr = ENOSPC;
 	if (db->syserr != 0) {
