@@ -1,7 +1,8 @@
 # bounce - GNU Makefile
 #
 #   make                 build all programs into build/
-#   make check           run every test (make check SAN=1: with ASan+UBSan)
+#   make check           run every test (make check SAN=1: with ASan+UBSan;
+#                        make check VALGRIND=1: every program under valgrind)
 #   make demo            run the pipeline over the bundled sample
 #   make bench           speed and memory figures (and Sisimai's, if there)
 #   make fuzz            run the libFuzzer targets (FUZZTIME=seconds each)
@@ -15,6 +16,7 @@ DESTDIR ?=
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 SAN     ?= 0
+VALGRIND ?= 0
 FUZZTIME ?= 60
 
 ifeq ($(SAN),1)
@@ -37,6 +39,7 @@ PKG_BUILD = gcc make pkg-config libgmime-3.0-dev libtdb-dev tdb-tools \
 PKG_TEST  = perl mandoc dovecot-imapd dovecot-pop3d openssl
 PKG_BENCH = libsisimai-perl time
 PKG_FUZZ  = clang libclang-rt-14-dev
+PKG_VALGRIND = valgrind
 
 # Lazily expanded: the packages may be installed by the deps step first.
 PKGCFLAGS = $(shell pkg-config --cflags gmime-3.0 tdb libcurl)
@@ -109,8 +112,27 @@ $(B)/%: $(B)/cmd/%.o $(B)/libbounce.a
 $(B)/tests/unit: tests/unit.c $(B)/libbounce.a | $(B)/.deps-build
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(B)/libbounce.a $(PKGLIBS)
 
+ifeq ($(VALGRIND),1)
+# The tests run the programs through wrappers; every valgrind report
+# lands in $(VG)/log, and any report fails the check.
+VG = $(B)/valgrind
+check: all $(B)/tests/unit $(B)/.deps-test
+	$(call need,$(PKG_VALGRIND))
+	@rm -rf $(VG) && mkdir -p $(VG)/tests $(VG)/log
+	@vg=$$(command -v valgrind); for p in $(PROGS) tests/unit; do \
+	  printf '#!/bin/sh\nexec '$$vg' -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --suppressions=%s --log-file=%s/%%p.log %s "$$@"\n' \
+	    $(CURDIR)/tests/valgrind.supp $(CURDIR)/$(VG)/log \
+	    $(CURDIR)/$(B)/$$p >$(VG)/$$p && chmod +x $(VG)/$$p; \
+	done
+	@BIN=$(CURDIR)/$(VG) SAN=0 VALGRIND=1 prove -f tests/*.t; rc=$$?; \
+	for f in $(VG)/log/*.log; do \
+	  [ -s "$$f" ] && { cat "$$f"; rc=1; }; \
+	done; \
+	[ $$rc = 0 ] && echo "valgrind: no reports"; exit $$rc
+else
 check: all $(B)/tests/unit $(B)/.deps-test
 	BIN=$(CURDIR)/$(B) SAN=$(SAN) prove -f tests/*.t
+endif
 
 demo: all
 	@sh tests/demo.sh $(CURDIR)/$(B)

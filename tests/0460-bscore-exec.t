@@ -194,8 +194,15 @@ printf 'rm -f -- "$0"\n' >>bin/once
   rec s8 2024-01-01T10:00:00Z i@t.example hard userunknown 5.1.1 550
 } | "$BIN/bscore" -d three.tdb -x "$T/bin/once" -a "$T/log" >out 2>err
 is "a program gone half way: exit 1" "$?" 1
-is "a program gone half way: reported at its use" "$(grep '^bscore:' err)" \
-    "bscore: $T/bin/once: i@t.example: No such file or directory"
+# Under valgrind posix_spawn(3) cannot tell the failed exec apart from
+# the program's own exit 127.
+if [ "${VALGRIND:-0}" = 1 ]; then
+	_n=$((_n + 1))
+	echo "ok $_n # SKIP valgrind: a failed exec reads as exit 127"
+else
+	is "a program gone half way: reported at its use" "$(grep '^bscore:' err)" \
+	    "bscore: $T/bin/once: i@t.example: No such file or directory"
+fi
 is "a program gone half way: both changes are in the file" \
     "$(grep -c '^call$' log) $(st three.tdb h@t.example) $(st three.tdb i@t.example)" \
     "1 invalid invalid"

@@ -6,8 +6,11 @@
 # kept in the tree.
 . "$(dirname "$0")/lib.sh"
 
+# Under ASan or valgrind the programs are slower and bigger.
+checked=0
+[ "${SAN:-0}" = 1 ] || [ "${VALGRIND:-0}" = 1 ] && checked=1
 TIME=
-if [ -x /usr/bin/time ] && [ "${SAN:-0}" != 1 ]; then
+if [ -x /usr/bin/time ] && [ $checked = 0 ]; then
 	TIME=/usr/bin/time	# ASan's shadow memory would blur the figure
 fi
 MAXKB=1048576			# 1 GiB
@@ -67,9 +70,9 @@ MIME-Version: 1.0'
 
 # A 50 MB header line.  GMime grows its header buffer in small steps,
 # which costs a copy each time under ASan's allocator (not glibc's), so
-# the sanitizer build gets a 4 MB line.
+# the sanitizer build (and valgrind) gets a 4 MB line.
 mb=50
-[ "${SAN:-0}" = 1 ] && mb=4
+[ $checked = 1 ] && mb=4
 { printf '%s\nSubject: ' "$HDR"
   head -c $((mb * 1048576)) /dev/zero | tr '\0' x
   printf '\nX-After: 1\n\nbody\n'; } >"$T/longheader.eml"
