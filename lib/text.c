@@ -1073,6 +1073,39 @@ said_at(struct bctx *c, const char *p, const char *addr, const char *e)
 }
 
 /*
+ * When addr is met at p as the address an entry was made from, the
+ * entry's text, which may name the address made, ends at a blank line,
+ * at the next line indented no deeper than the entry's first, or at e.
+ * The entry's first line is the mention's own when an address opens it
+ * (Postfix: "<user@example.net> (expanded from <addr>): host ..."),
+ * else the line above (Exim: "  user@example.net\n    (generated from
+ * addr)\n    SMTP error ... <user@example.net>: 550 ...\n  an
+ * undisclosed address").  NULL when p is no such mention.
+ */
+static const char *
+parent_end(struct bctx *c, const char *p, const char *e)
+{
+	const char *ls = line_start(c->body, p), *head = ls, *l, *t, *f;
+
+	if ((f = b_memcasemem(ls, (size_t)(p - ls), "generated from")) ==
+	    NULL && (f = b_memcasemem(ls, (size_t)(p - ls),
+	    "expanded from")) == NULL)
+		return NULL;
+	if (only_of(ls, f, " \t(")) {
+		if (ls == c->body)
+			return NULL;
+		head = line_start(c->body, ls - 1);
+	}
+	for (l = memchr(p, '\n', (size_t)(e - p)); l != NULL && l + 1 < e;
+	    l = memchr(l + 1, '\n', (size_t)(e - l - 1))) {
+		t = l + 1;
+		if (t[indent(t)] == '\n' || indent(t) <= indent(head))
+			return t;
+	}
+	return e;
+}
+
+/*
  * What the bounce's text says about addr: the text after its first
  * mention in the error section, up to the next address.  For reports
  * whose fields leave the diagnostic out.
@@ -1093,7 +1126,8 @@ bp_text_diag(struct bctx *c, const char *addr)
 	p = said_at(c, p, addr, e);
 	pe = p + strlen(addr);
 	failing_mention(c, addr, &p, &pe, e);
-	stop = entry_end(c, addr, p, pe, e, &next, &w, &we);
+	if ((stop = parent_end(c, p, e)) == NULL)
+		stop = entry_end(c, addr, p, pe, e, &next, &w, &we);
 	/* A reply that names the address is said whole, with its codes
 	 * ("550 5.1.2 <addr>... Host unknown"), also when a transcript
 	 * quotes it after an arrow. */
@@ -1102,9 +1136,9 @@ bp_text_diag(struct bctx *c, const char *addr)
 		return clip(c, w, stop);
 	d = clip(c, pe, stop);
 	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"",
-	 * sendmail's "addr... " */
+	 * "(generated from addr)", sendmail's "addr... " */
 	while (*d == '>' || *d == ':' || *d == ' ' || *d == '\'' ||
-	    *d == '"')
+	    *d == '"' || *d == ')')
 		d++;
 	if (strncmp(d, "... ", 4) == 0)
 		d += 4;

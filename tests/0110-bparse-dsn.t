@@ -40,10 +40,11 @@ is "postfix: date of the report in UTC" "$(cut -f2 "$T/out" | sort -u)" \
 is "postfix: id is the returned message's Message-ID, no brackets" \
     "$(cut -f8 "$T/out" | sort -u)" news-2014-11.17@app.example.org
 is "postfix: detector" "$(cut -f9 "$T/out" | sort -u)" dsn
-is "postfix: folded Diagnostic-Code on one line, type prefix gone" \
-    "$(col 1 10 "$T/out")" \
-    "550 5.7.1 <Alice.Smith@example.net>: Recipient address rejected: Access denied"
 # The text part says which command was refused; the report does not.
+# The first entry names Staff@ as the address it was expanded from.
+is "postfix: folded Diagnostic-Code on one line, type prefix gone, with the refused command" \
+    "$(col 1 10 "$T/out")" \
+    "550 5.7.1 <Alice.Smith@example.net>: Recipient address rejected: Access denied (in reply to RCPT TO command)"
 is "postfix: second diagnostic, with the refused command" "$(col 2 10 "$T/out")" \
     "550 5.1.1 <bob@example.com>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)"
 
