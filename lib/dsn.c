@@ -127,6 +127,18 @@ mta_name(char *v)
 	return v;
 }
 
+/* The text of an X-Exim-Diagnostic field without its type, or NULL. */
+static char *
+exim_diag(char *v)
+{
+	if (v == NULL)
+		return NULL;
+	v = b_trim(v);
+	if (b_startcase(v, "x-str;"))
+		v = b_trim(v + 6);
+	return *v ? v : NULL;
+}
+
 /* The reply in an X-Supplementary-Info field, or NULL. */
 static char *
 supplementary(char *v)
@@ -220,6 +232,10 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	if (r->diag == NULL || r->diag[0] == '\0')
 		r->diag = supplementary(bp_field(c->a, blk,
 		    "X-Supplementary-Info"));
+	/* Exim says why in X-Exim-Diagnostic when no remote server did
+	 * ("X-str; a TLS session is required, but ..."). */
+	if (r->diag == NULL || r->diag[0] == '\0')
+		r->diag = exim_diag(bp_field(c->a, blk, "X-Exim-Diagnostic"));
 	/* Some MTAs put an SMTP reply in the Status field ("553 Exceeded
 	 * maximum inbound message size"): it is what the report says. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && r->status == NULL &&
