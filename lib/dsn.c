@@ -25,12 +25,13 @@ untype(char *v)
 }
 
 /*
- * A Diagnostic-Code without its "smtp;" type; other types ("X-Unix;",
- * "X-Postfix;") stay, as they tell that a local program or the MTA
- * itself, not a remote server, gave the answer.
+ * A diagnostic field without its type when that is type ("smtp;" of a
+ * Diagnostic-Code, "X-str;" of Exim's X-Exim-Diagnostic); other types
+ * ("X-Unix;", "X-Postfix;") stay, as they tell that a local program or
+ * the MTA itself, not a remote server, gave the answer.
  */
 static char *
-diag_code(char *v)
+diag_code(char *v, const char *type)
 {
 	char *p = v;
 
@@ -38,8 +39,8 @@ diag_code(char *v)
 		return NULL;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (b_startcase(p, "smtp;"))
-		return b_trim(p + 5);
+	if (b_startcase(p, type))
+		return b_trim(p + strlen(type));
 	return b_trim(p);
 }
 
@@ -125,18 +126,6 @@ mta_name(char *v)
 	if (q > v + 1 && q[-1] == '.')
 		memmove(q - 1, q, strlen(q) + 1);
 	return v;
-}
-
-/* The text of an X-Exim-Diagnostic field without its type, or NULL. */
-static char *
-exim_diag(char *v)
-{
-	if (v == NULL)
-		return NULL;
-	v = b_trim(v);
-	if (b_startcase(v, "x-str;"))
-		v = b_trim(v + 6);
-	return *v ? v : NULL;
 }
 
 /* The reply in an X-Supplementary-Info field, or NULL. */
@@ -225,7 +214,7 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	st = bp_field(c->a, blk, "Status");
 	if (st != NULL && bstatus_parse(st, stbuf))
 		r->status = barena_strdup(c->a, stbuf);
-	first = diag_code(bp_field(c->a, blk, "Diagnostic-Code"));
+	first = diag_code(bp_field(c->a, blk, "Diagnostic-Code"), "smtp;");
 	r->diag = whole = whole_reply(c, first);
 	/* Exchange puts the remote server's reply in X-Supplementary-Info
 	 * ("<mx.example.com #5.1.1 smtp;550 5.1.1 ...>"). */
@@ -235,7 +224,8 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	/* Exim says why in X-Exim-Diagnostic when no remote server did
 	 * ("X-str; a TLS session is required, but ..."). */
 	if (r->diag == NULL || r->diag[0] == '\0')
-		r->diag = exim_diag(bp_field(c->a, blk, "X-Exim-Diagnostic"));
+		r->diag = diag_code(bp_field(c->a, blk,
+		    "X-Exim-Diagnostic"), "x-str;");
 	/* Some MTAs put an SMTP reply in the Status field ("553 Exceeded
 	 * maximum inbound message size"): it is what the report says. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && r->status == NULL &&

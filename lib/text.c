@@ -625,26 +625,24 @@ indent(const char *ls)
 }
 
 /*
- * Is the address at nw part of the text of the entry whose address
- * leads its line at [w, we)?  Postfix indents the lines it wraps a
- * reply onto, and the reply may quote another address ("<a@example.org>:
- * host ... said: 550 5.7.1\n    <b@example.net>: Sender address
- * rejected"): a new entry would not be indented deeper than the one
- * before, nor follow it without a blank line.
+ * Where the indented part of an entry ends: the entry's first line is
+ * head, its text has reached p, and it goes on over the lines indented
+ * deeper than head, up to a blank line, a line indented no deeper, or e.
+ * Postfix indents the lines it wraps a reply onto, and Exim the lines
+ * under each address of its list.
  */
-static int
-continues(const char *base, const char *w, const char *we, const char *nw)
+static const char *
+dedent(const char *head, const char *p, const char *e)
 {
-	const char *la = line_start(base, w), *lb = line_start(base, nw);
-	const char *p;
+	const char *l, *t;
 
-	if (la == lb || !leads_line(la, w, (size_t)(we - w)) ||
-	    indent(lb) <= indent(la))
-		return 0;
-	for (p = la; p < lb; p++)
-		if (*p == '\n' && p + 1 < lb && p[1 + indent(p + 1)] == '\n')
-			return 0;
-	return 1;
+	for (l = memchr(p, '\n', (size_t)(e - p)); l != NULL && l + 1 < e;
+	    l = memchr(l + 1, '\n', (size_t)(e - l - 1))) {
+		t = l + 1;
+		if (t[indent(t)] == '\n' || indent(t) <= indent(head))
+			return t;
+	}
+	return e;
 }
 
 /*
@@ -656,11 +654,17 @@ static const char *
 entry_end(struct bctx *c, const char *addr, const char *w, const char *from,
     const char *e, char **next, const char **nw, const char **nwe)
 {
-	const char *stop;
+	const char *stop, *la = line_start(c->body, w), *deep = NULL;
 
+	/* An entry whose address leads its line ("<a@example.org>: host
+	 * ... said: 550 5.7.1\n    <b@example.net>: Sender address
+	 * rejected"): an address on its deeper lines is one its reply
+	 * quotes, not the next entry's. */
+	if (leads_line(la, w, (size_t)(from - w)))
+		deep = dedent(la, w, e);
 	*next = next_addr(c, c->body, from, e, nw, nwe);
 	while (*next != NULL && (strcmp(*next, addr) == 0 ||
-	    continues(c->body, w, from, *nw)))
+	    (deep != NULL && *nw < deep && line_start(c->body, *nw) != la)))
 		*next = next_addr(c, c->body, *nwe, e, nw, nwe);
 	stop = *next ? line_start(c->body, *nw) : e;
 	if (stop < from)
@@ -1085,7 +1089,7 @@ said_at(struct bctx *c, const char *p, const char *addr, const char *e)
 static const char *
 parent_end(struct bctx *c, const char *p, const char *e)
 {
-	const char *ls = line_start(c->body, p), *head = ls, *l, *t, *f;
+	const char *ls = line_start(c->body, p), *head = ls, *f;
 
 	if ((f = b_memcasemem(ls, (size_t)(p - ls), "generated from")) ==
 	    NULL && (f = b_memcasemem(ls, (size_t)(p - ls),
@@ -1096,13 +1100,7 @@ parent_end(struct bctx *c, const char *p, const char *e)
 			return NULL;
 		head = line_start(c->body, ls - 1);
 	}
-	for (l = memchr(p, '\n', (size_t)(e - p)); l != NULL && l + 1 < e;
-	    l = memchr(l + 1, '\n', (size_t)(e - l - 1))) {
-		t = l + 1;
-		if (t[indent(t)] == '\n' || indent(t) <= indent(head))
-			return t;
-	}
-	return e;
+	return dedent(head, p, e);
 }
 
 /*
