@@ -406,9 +406,11 @@ record_addr(struct ctx *c, const struct brec *r, const char *file,
 	int rv;
 
 	if (*rcpt != '\0') {
-		if ((addr = baddr_norm(&c->ar, rcpt)) == NULL)
+		if ((addr = baddr_norm(&c->ar, rcpt)) == NULL) {
 			warn_rec(file, lineno, "recipient '%s' is not a mail "
 			    "address", rcpt);
+			c->status = 1;
+		}
 		return addr;
 	}
 	if (*id == '\0') {
@@ -428,16 +430,18 @@ record_addr(struct ctx *c, const struct brec *r, const char *file,
 	return b_lower(addr);
 }
 
+/* A record's date; one without a date is dated now.  -1 when the
+ * date cannot be read. */
 static time_t
 record_date(const char *s)
 {
 	time_t t;
 
-	if (*s != '\0' && b_isoparse(s, &t) == 0 && t != 0)
+	if (*s == '\0')
+		return time(NULL);
+	if (b_isoparse(s, &t) == 0 && t != 0)
 		return t;
-	if (*s != '\0' && (t = b_parsedate(s)) != -1)
-		return t;
-	return time(NULL);
+	return b_parsedate(s);
 }
 
 static int
@@ -465,11 +469,20 @@ on_record(void *arg, struct brec *r, const char *raw, const char *why,
 		c->status = 1;
 		return 0;
 	}
-	if (strcmp(r->f[BF_CLASS], "info") == 0 || *r->f[BF_CLASS] == '\0')
+	if (strcmp(r->f[BF_CLASS], "info") == 0)
 		return 0;
 	cls = bev_classbyname(r->f[BF_CLASS]);
 	if (cls < 0 || cls > BEV_UNSUB) {
-		warn_rec(file, lineno, "unknown class '%s'", r->f[BF_CLASS]);
+		if (*r->f[BF_CLASS] == '\0')
+			warn_rec(file, lineno, "empty class");
+		else
+			warn_rec(file, lineno, "unknown class '%s'",
+			    r->f[BF_CLASS]);
+		c->status = 1;
+		return 0;
+	}
+	if ((in.date = record_date(r->f[BF_DATE])) == -1) {
+		warn_rec(file, lineno, "bad date '%s'", r->f[BF_DATE]);
 		c->status = 1;
 		return 0;
 	}
@@ -477,7 +490,6 @@ on_record(void *arg, struct brec *r, const char *raw, const char *why,
 		return c->fatal ? -1 : 0;
 	if (begin(c) < 0)
 		return -1;
-	in.date = record_date(r->f[BF_DATE]);
 	in.cls = cls;
 	in.status = r->f[BF_STATUS];
 	in.smtp = r->f[BF_SMTP];

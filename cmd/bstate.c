@@ -755,6 +755,10 @@ cmd_import(int argc, char **argv)
 	ssize_t n;
 	long lineno = 0, pending = 0;
 	int rv = 0;
+	/* The address of the last addr line, and its events' numbers:
+	 * an event line belongs to it. */
+	struct bbuf cur = { 0 };
+	unsigned long lo = 0, hi = 0;
 
 	if (argc > 2)
 		return usage_error();
@@ -788,7 +792,21 @@ cmd_import(int argc, char **argv)
 			}
 			continue;
 		}
-		if (bsdb_parse_item(line, &it, &why) < 0) {
+		if (bsdb_parse_item(line, &it, &why) == 0 &&
+		    it.type == BSDB_ADDR) {
+			bbuf_reset(&cur);
+			bbuf_adds(&cur, it.key);
+			lo = it.a.lo;
+			hi = it.a.hi;
+		} else if (why == NULL && it.type == BSDB_EVENT) {
+			if (cur.s == NULL || strcmp(cur.s, it.key) != 0)
+				why = "event line not after its address's "
+				    "addr line";
+			else if (it.seq < lo || it.seq >= hi)
+				why = "event number outside its address's "
+				    "events";
+		}
+		if (why != NULL) {
 			fprintf(stderr, "bstate: %s:%ld: %s\n", name, lineno,
 			    why);
 			rv = 2;
@@ -820,6 +838,7 @@ cmd_import(int argc, char **argv)
 	if (rv == 0 && bsdb_publish(g.db) < 0)
 		rv = db_error();
 	free(line);
+	bbuf_free(&cur);
 	if (fp != stdin)
 		fclose(fp);
 	return rv;
@@ -894,7 +913,7 @@ stats_fn(void *arg, const struct bsdb_item *it)
 	} else if (it->type == BSDB_EVENT) {
 		count(&c[ST_CLASS], bev_classname(it->e.cls));
 		if (it->e.cls <= BEV_UNSUB)
-			count(&c[ST_REASON], dash(it->e.reason));
+			count(&c[ST_REASON], it->e.reason);
 		b_isotime(it->e.date, day);
 		day[10] = '\0';
 		count(&c[ST_DAY], day);
@@ -943,9 +962,12 @@ cmd_stats(int argc, char **argv)
 		else
 			qsort(c[k].v, m, sizeof c[k].v[0], cnt_cmp);
 		for (size_t i = 0; i < m; i++) {
-			if (!any || want[k])
+			if (!any || want[k]) {
+				bbuf_reset(&g.line);
+				brec_escape(&g.line, c[k].v[i].s);
 				printf("%s\t%s\t%lu\n", stat_names[k],
-				    c[k].v[i].s, c[k].v[i].n);
+				    g.line.s, c[k].v[i].n);
+			}
 			free(c[k].v[i].s);
 		}
 		free(c[k].v);

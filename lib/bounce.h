@@ -82,8 +82,12 @@ char *b_html_text(struct barena *a, const char *s, size_t n, size_t *lenp);
 
 /* Write ISO 8601 UTC ("2014-11-04T15:01:16Z") of t into buf[21]. */
 void b_isotime(time_t t, char buf[21]);
-/* Parse an RFC 5322 date (tolerant); returns -1 if it cannot. */
+/* Parse an RFC 5322 date (tolerant); returns -1 if it cannot, or if
+ * it is before 1970 or after B_TIME_MAX. */
 time_t b_parsedate(const char *s);
+/* The last second every date written in four-digit years can say:
+ * 9999-12-31T23:59:59Z.  Later dates are refused where they are read. */
+#define B_TIME_MAX	((time_t)253402300799LL)
 
 /* ---- records (rec.c) ------------------------------------------------- */
 
@@ -568,7 +572,8 @@ int bsdb_walk(struct bsdb *db, bsdb_walk_fn fn, void *arg);
 /* The export format (see bounce-state(5)): one line per entry. */
 #define BSDB_EXPORT_HEADER "# bounce-state 1"
 void bsdb_format_item(struct bbuf *b, const struct bsdb_item *it);
-/* Parse an export line (without LF) in place; 0, or -1 with *why. */
+/* Parse an export line (without LF) in place; 0 (*why NULL), or -1
+ * with *why. */
 int bsdb_parse_item(char *line, struct bsdb_item *it, const char **why);
 int bsdb_put_item(struct bsdb *db, const struct bsdb_item *it);
 

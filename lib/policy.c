@@ -482,25 +482,31 @@ utc_day(time_t t)
 }
 
 /*
- * Whether the new event e counts.  With perday, the one bounce of a
- * day that counts is the one with the most points: a later, stronger
- * bounce takes the place of a weaker one, which is marked sameday and
- * rewritten (*demoted says which).
+ * Whether the new event e counts, with the window ending at ref.  A
+ * bounce older than the window, or one that a manual change or a
+ * recovery judged, counts for nothing.  With perday, the one bounce of
+ * a day that counts is the one with the most points among those still
+ * in the window: a later, stronger bounce takes the place of a weaker
+ * one, which is marked sameday and rewritten (*demoted says which).
  */
 static int
 count_flag(const struct bpolicy *p, const struct bsdb_entry *l,
-    const struct bsdb_event *e, ssize_t *demoted)
+    const struct bsdb_event *e, time_t ref, ssize_t *demoted)
 {
+	ssize_t bar = barrier(l);
+
 	*demoted = -1;
 	if (!is_bounce(e->cls))
 		return BEVF_COUNTED;
 	if (e->points == 0)
 		return BEVF_ZERO;
+	if (e->date <= ref - p->window || e->date > ref)
+		return BEVF_NONE;
 	if (!p->perday)
 		return BEVF_COUNTED;
-	for (ssize_t i = barrier(l) + 1; i < (ssize_t)l->n; i++) {
+	for (ssize_t i = bar + 1; i < (ssize_t)l->n; i++) {
 		const struct bsdb_event *o = &l->e[i];
-		if (o->flag != BEVF_COUNTED || !is_bounce(o->cls) ||
+		if (!in_window(p, o, i, ref, bar) ||
 		    utc_day(o->date) != utc_day(e->date))
 			continue;
 		if (o->points >= e->points)
@@ -650,22 +656,17 @@ bpolicy_apply(const struct bpolicy *p, struct bsdb *db,
 	e.source = in->source ? in->source : "";
 	e.note = "";
 	e.key = in->key;
-	e.flag = count_flag(p, &l, &e, &demoted);
+	/* The score looks back from the newest event the address has. */
+	ref = in->date > a.last ? in->date : a.last;
+	e.flag = count_flag(p, &l, &e, ref, &demoted);
 	if (demoted >= 0) {
 		l.e[demoted].flag = BEVF_SAMEDAY;
 		l.dirty[demoted] = 1;
 	}
-
-	/* The score looks back from the newest event the address has. */
-	ref = in->date > a.last ? in->date : a.last;
 	l.e[l.n] = e;	/* counted in the window, not yet stored */
 	l.n++;
 	window_stats(p, &l, ref, &score, &softs);
 	l.n--;
-
-	if (e.flag == BEVF_COUNTED && is_bounce(e.cls) &&
-	    !in_window(p, &e, (ssize_t)l.n, ref, barrier(&l)))
-		e.flag = BEVF_NONE;	/* older than the window or judged */
 	e.state = next_state(p, a.state, &e, score, softs);
 
 	add_event(&a, &l, &e);
@@ -779,7 +780,8 @@ bpolicy_expire(const struct bpolicy *p, struct bsdb *db, const char *addr,
 	struct bsdb_entry l;
 	long score, softs;
 	ssize_t keepi;
-	size_t i = 0;
+	size_t i, drop;
+	time_t ref;
 	int found, old;
 	const char *why = NULL;
 
@@ -787,8 +789,11 @@ bpolicy_expire(const struct bpolicy *p, struct bsdb *db, const char *addr,
 		return found < 0 ? -1 : BAPPLY_SAME;
 
 	/* First what changes: the score only looks at the window, so it
-	 * is the same before and after the old events go. */
-	window_stats(p, &l, now, &score, &softs);
+	 * is the same before and after the old events go.  A bounce dated
+	 * later than now (a clock ahead) is in the window, as it was when
+	 * it came. */
+	ref = now > a.last ? now : a.last;
+	window_stats(p, &l, ref, &score, &softs);
 	old = a.state;
 	if (old == BS_UNREACHABLE && p->recover > 0 &&
 	    now - a.last >= p->recover)
@@ -798,28 +803,40 @@ bpolicy_expire(const struct bpolicy *p, struct bsdb *db, const char *addr,
 	if (why != NULL)
 		a.state = BS_SEND;
 
-	/* Then the old events leave, oldest number first. */
+	/* Then the old events leave, oldest number first: the first i
+	 * are older than the window.  Events are numbered without gaps,
+	 * so the one that stays takes the number of the last that goes. */
 	keepi = keep_entry(&a, &l);
-	for (; i < l.n && l.seq[i] == a.lo; i++) {
-		const struct bsdb_event *o = &l.e[i];
-		if (o->date > now - p->window || (ssize_t)i == keepi)
+	for (i = 0; i < l.n && l.seq[i] == a.lo + i; i++)
+		if (l.e[i].date > now - p->window)
 			break;
-		if (o->cls <= BEV_UNSUB && o->date > a.horizon)
+	for (size_t k = 0; k < i; k++) {
+		const struct bsdb_event *o = &l.e[k];
+		if ((ssize_t)k != keepi && o->cls <= BEV_UNSUB &&
+		    o->date > a.horizon)
 			a.horizon = o->date;
-		a.lo++;
 	}
-	memmove(l.e, l.e + i, (l.n - i) * sizeof l.e[0]);
-	memmove(l.seq, l.seq + i, (l.n - i) * sizeof l.seq[0]);
-	memmove(l.dirty, l.dirty + i, l.n - i);
-	l.n -= i;
+	drop = i;
+	if (keepi >= 0 && (size_t)keepi < i) {
+		drop = i - 1;
+		if ((size_t)keepi != drop) {
+			l.e[drop] = l.e[keepi];
+			l.dirty[drop] = 1;
+		}
+	}
+	a.lo += drop;
+	memmove(l.e, l.e + drop, (l.n - drop) * sizeof l.e[0]);
+	memmove(l.seq, l.seq + drop, (l.n - drop) * sizeof l.seq[0]);
+	memmove(l.dirty, l.dirty + drop, l.n - drop);
+	l.n -= drop;
 
 	if (why != NULL) {
 		own_event(p, addr, &a, &l, BEV_POLICY, BS_SEND, why, now);
 		a.since = now;
-		window_stats(p, &l, now, &score, &softs);
+		window_stats(p, &l, ref, &score, &softs);
 	}
 	/* Nothing to write when nothing changed. */
-	if (why == NULL && i == 0 && score == a.score)
+	if (why == NULL && drop == 0 && score == a.score)
 		return BAPPLY_SAME;
 	a.score = score;
 	if (save(db, addr, &a, &l) < 0)

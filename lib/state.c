@@ -162,6 +162,7 @@ int
 b_isoparse(const char *s, time_t *t)
 {
 	int y, mo, d, h, mi, sec;
+	time_t v;
 
 	if (strcmp(s, "-") == 0 || *s == '\0') {
 		*t = 0;
@@ -182,7 +183,10 @@ b_isoparse(const char *s, time_t *t)
 	if (d > civil_days(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) -
 	    civil_days(y, mo, 1))
 		return -1;
-	*t = (time_t)(civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	v = (time_t)(civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec);
+	if (v > B_TIME_MAX)	/* 9999-12-31T23:59:60Z */
+		return -1;
+	*t = v;
 	return 0;
 }
 
@@ -405,7 +409,7 @@ get_secs(const char *s, time_t *t)
 		*t = 0;
 		return 0;
 	}
-	if (get_ulong(s, &u) < 0 || u == 0 || u > 253402300799UL)
+	if (get_ulong(s, &u) < 0 || u == 0 || u > (unsigned long)B_TIME_MAX)
 		return -1;
 	*t = (time_t)u;
 	return 0;
@@ -2183,6 +2187,25 @@ bsdb_format_item(struct bbuf *b, const struct bsdb_item *it)
 	bbuf_addc(b, '\n');
 }
 
+/*
+ * The numbers of an imported address stay far below where counting on
+ * could overflow them: an export gives what a file holds, and no file
+ * sees that many events.
+ */
+#define IMPORT_MAX	((unsigned long)LONG_MAX / 1024)
+
+static int
+addr_sane(const struct bsdb_addr *a)
+{
+	const unsigned long n[] = { a->nevents, a->ncounted, a->nhard,
+	    a->nsoft, a->ncomplaint, a->nunsub, a->lo, a->hi };
+
+	for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+		if (n[i] > IMPORT_MAX)
+			return 0;
+	return a->score >= -(long)IMPORT_MAX && a->score <= (long)IMPORT_MAX;
+}
+
 int
 bsdb_parse_item(char *line, struct bsdb_item *it, const char **why)
 {
@@ -2201,13 +2224,14 @@ bsdb_parse_item(char *line, struct bsdb_item *it, const char **why)
 	if (strcmp(f[0], "addr") == 0) {
 		it->type = BSDB_ADDR;
 		*why = "bad addr line";
-		if (n != ADDR_FIELDS + 2 || dec_addr(f + 2, &it->a, 0) < 0)
+		if (n != ADDR_FIELDS + 2 || dec_addr(f + 2, &it->a, 0) < 0 ||
+		    !addr_sane(&it->a))
 			return -1;
 	} else if (strcmp(f[0], "event") == 0) {
 		it->type = BSDB_EVENT;
 		*why = "bad event line";
 		if (n != EVENT_FIELDS + 3 || get_ulong(f[2], &it->seq) < 0 ||
-		    dec_event(f + 3, &it->e) < 0)
+		    it->seq > IMPORT_MAX || dec_event(f + 3, &it->e) < 0)
 			return -1;
 	} else if (strcmp(f[0], "sent") == 0) {
 		it->type = BSDB_SENT;
@@ -2218,6 +2242,7 @@ bsdb_parse_item(char *line, struct bsdb_item *it, const char **why)
 		it->addr = f[2];
 	} else
 		return -1;
+	*why = NULL;
 	return 0;
 }
 

@@ -482,6 +482,7 @@ b_parsedate(const char *s)
 	int mon = -1, d = -1, hh = 0, mm = 0, ss = 0, off = 0, timed = 0;
 	const char *p = s;
 	char word[16];
+	time_t t;
 
 	if (s == NULL)
 		return -1;
@@ -592,8 +593,9 @@ b_parsedate(const char *s)
 	if (y < 1970 || y > 9999)
 		return -1;
 	days = days_from_civil(y, mon + 1, d);
-	return (time_t)(days * 86400 + hh * 3600 + mm * 60 + ss -
+	t = (time_t)(days * 86400 + hh * 3600 + mm * 60 + ss -
 	    ((off / 100) * 3600 + (off % 100) * 60));
+	return t < 0 || t > B_TIME_MAX ? -1 : t;
 }
 
 ssize_t

@@ -162,6 +162,22 @@ is "one a day: the next day counts" "$(moves <out)" "p@t.example counting>unreac
 is "one a day: a stronger bounce takes the place of a weaker one" \
     "$(st q@t.example) $(moves <out | tr '\n' ' ')" \
     "invalid 50 q@t.example send>counting q@t.example counting>invalid "
+# The window's start can fall inside a day: only the bounces of that day
+# still in the window compete.  A stronger one older than the window
+# leaves the weaker one counted; a weaker one older than the window
+# leaves room for the next.
+{ rec o1 2024-01-01T13:00:00Z wa@t.example soft mailboxfull 4.2.2 452
+    grey wa@t.example 2024-04-10
+    rec o2 2024-01-01T11:00:00Z wa@t.example hard userunknown 5.1.1 550; } | score >out
+is "one a day, window edge: the older, stronger bounce does not demote" \
+    "$(st wa@t.example) $("$BIN/bstate" -d "$DB" get wa@t.example | cut -f7 | sed 1d | tr '\n' ' ')" \
+    "counting 25 counted zero - "
+{ rec o1 2024-01-01T01:00:00Z wb@t.example soft mailboxfull 4.2.2 452
+    grey wb@t.example 2024-04-10
+    rec o2 2024-01-01T13:00:00Z wb@t.example soft mailboxfull 4.2.2 452; } | score >out
+is "one a day, window edge: a bounce that left the window does not block" \
+    "$(st wb@t.example) $("$BIN/bstate" -d "$DB" get wb@t.example | cut -f7 | sed 1d | tr '\n' ' ')" \
+    "counting 25 counted zero counted "
 printf 'perday 0\n' >perday.policy
 { full r@t.example 2024-01-01; rec r2 2024-01-01T18:00:00Z r@t.example soft mailboxfull 4.2.2 452; } |
     score -p perday.policy >out
@@ -252,9 +268,30 @@ bscore: mixed.tsv:5: unknown class 'maybe'"
 rec na 2024-04-03T00:00:00Z 'Anna <ANNA@T.example>' hard userunknown >names.tsv
 rec na 2024-04-03T00:00:00Z 'no address' hard userunknown >>names.tsv
 score names.tsv >out 2>err
+is "a recipient that is not an address: exit 1" "$?" 1
 is "a recipient is normalised" "$(moves <out)" "anna@t.example send>invalid"
 is "a recipient that is not an address is reported" "$(cat err)" \
     "bscore: names.tsv:2: recipient 'no address' is not a mail address"
+
+# Dates: a record without one is dated now; one that cannot be read, or
+# is past what four-digit years say, is reported and skipped.
+{ rec d1 '' nodate@t.example hard userunknown
+    rec d2 'yesterday-ish' baddate@t.example hard userunknown
+    rec d3 9999-12-31T23:59:60Z late@t.example hard userunknown
+    rec d4 'Fri, 31 Dec 9999 23:00:00 -1200' late2@t.example hard userunknown
+    rec d5 'Tue, 2 Apr 2024 10:00:00 +0200' rfc@t.example hard userunknown
+    rec d6 2024-04-02T08:00:00Z cls@t.example '' userunknown; } >dates.tsv
+score dates.tsv >out 2>err
+is "bad dates: exit 1" "$?" 1
+is "bad dates: the readable ones are applied" "$(moves <out | tr '\n' ' ')" \
+    "nodate@t.example send>invalid rfc@t.example send>invalid "
+is "a record without a date is dated now" "$(cut -c1-4 out | sed -n 1p)" "$(date -u +%Y)"
+is "an RFC 5322 date is read" "$(cut -f1 out | sed -n 2p)" "2024-04-02T08:00:00Z"
+is "bad dates and an empty class: one message each" "$(cat err)" \
+"bscore: dates.tsv:2: bad date 'yesterday-ish'
+bscore: dates.tsv:3: bad date '9999-12-31T23:59:60Z'
+bscore: dates.tsv:4: bad date 'Fri, 31 Dec 9999 23:00:00 -1200'
+bscore: dates.tsv:6: empty class"
 
 for i in 1 2 3; do rec u$i 2024-04-03T00:00:00Z nc$i@t.example hard userunknown | cut -f1-10; done >ten.tsv
 score ten.tsv >out 2>err

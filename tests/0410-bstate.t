@@ -164,6 +164,35 @@ is "expire: records older than what was dropped change nothing" "$(cat out)" ""
 bs expire extra 2>/dev/null
 is "expire: an argument is a usage error" "$?" 2
 
+# Of the old events of a muted address only the one that muted it
+# stays; it takes the number of the newest dropped, and what was dropped
+# stays known.
+X=$T/muted.tdb
+for d in 02 03 04 05 06; do
+	rec h$d 2024-01-${d}T00:00:00Z inv@s.example hard userunknown 5.1.1 550
+done >inv.tsv
+"$BIN/bscore" -d "$X" inv.tsv >/dev/null
+"$BIN/bstate" -d "$X" -t 2025-06-01T00:00:00Z expire >out
+is "expire: the old events after the muting one go too" \
+    "$("$BIN/bstate" -d "$X" get inv@s.example | sed 1d | cut -f3,4,13 | tr '\t\n' '  ')" \
+    "5 2024-01-02T00:00:00Z h02 "
+is "expire: the muting event still explains" \
+    "$("$BIN/bstate" -d "$X" why inv@s.example | sed -n 1p)" \
+    "inv@s.example: invalid (muted) since 2024-01-02T00:00:00Z"
+"$BIN/bscore" -d "$X" inv.tsv >out
+is "expire: the dropped events stay known" \
+    "$(cat out; "$BIN/bstate" -d "$X" get inv@s.example | sed 1d | wc -l)" 1
+"$BIN/bstate" -d "$X" export | "$BIN/bstate" -d "$T/muted2.tdb" import
+is "expire: the renumbered event goes through export and import" \
+    "$("$BIN/bstate" -d "$T/muted2.tdb" export | cksum)" "$("$BIN/bstate" -d "$X" export | cksum)"
+# A bounce dated ahead of now (a remote clock ahead) is in the window.
+X=$T/ahead.tdb
+rec f1 "$(date -u -d '+3 hours' +%Y-%m-%dT%H:%M:%SZ)" ahead@s.example soft mailboxfull 4.2.2 452 |
+    "$BIN/bscore" -d "$X" >/dev/null
+"$BIN/bstate" -d "$X" expire >out
+is "expire: a bounce dated later than now still counts" \
+    "$(cat out)$("$BIN/bstate" -d "$X" get ahead@s.example | sed -n 1p | cut -f3,4)" "counting${tab}25"
+
 # ---- export and import ----
 
 bs export >exp1
@@ -201,6 +230,25 @@ is "import again, mended: no temporary file is left" "$(ls "$T" | grep -c '^c5\.
 { sed -n 1p exp1; printf 'event\tx@s.example\t1\t2024-01-01T00:00:00Z\thard\t50\tcounted\tinvalid\tstatus\t5.1.1\t550\tuserunknown\tsrc\t-\tnothex\n'; } |
     "$BIN/bstate" -d "$T/c4.tdb" import 2>err
 is "import of a bad event: exit 2" "$? $(cat err)" "2 bstate: -:2: bad event line"
+# Every event belongs to the addr line above it, within its numbers.
+ev=$(grep -m1 "^event${tab}dead@s.example${tab}" exp1)
+ad=$(grep -m1 "^addr${tab}dead@s.example${tab}" exp1)
+{ sed -n 1p exp1; echo "$ev"; } | "$BIN/bstate" -d "$T/c6.tdb" import 2>err
+is "import of an event before any addr line: exit 2" "$? $(cat err)" \
+    "2 bstate: -:2: event line not after its address's addr line"
+{ sed -n 1p exp1; echo "$ad"; grep -m1 "^addr${tab}full@" exp1; echo "$ev"; } |
+    "$BIN/bstate" -d "$T/c6.tdb" import 2>err
+is "import of an event under another address: exit 2" "$? $(cat err)" \
+    "2 bstate: -:4: event line not after its address's addr line"
+{ sed -n 1p exp1; echo "$ad"; echo "$ev" | awk -F '\t' -v OFS='\t' '{ $3 = 99; print }'; } |
+    "$BIN/bstate" -d "$T/c6.tdb" import 2>err
+is "import of an event outside its address's numbers: exit 2" "$? $(cat err)" \
+    "2 bstate: -:3: event number outside its address's events"
+{ sed -n 1p exp1; echo "$ad" | awk -F '\t' -v OFS='\t' '{ $8 = 9223372036854775799; print }'; } |
+    "$BIN/bstate" -d "$T/c6.tdb" import 2>err
+is "import of a count near the limit of the type: exit 2" "$? $(cat err)" \
+    "2 bstate: -:2: bad addr line"
+is "import of bad lines: no file is left" "$(ls "$T" | grep -c '^c6\.tdb')" 0
 
 # ---- stats ----
 
@@ -220,6 +268,12 @@ is "stats: days in order" "$(grep '^day' out | cut -f2 | tr '\n' ' ')" \
 is "stats state: one section" "$(bs stats state | cut -f1 | sort -u)" state
 bs stats nonsense 2>/dev/null
 is "stats: an unknown section: exit 2" "$?" 2
+rec r1 2024-03-01T10:00:00Z tabs@t.example soft 'odd\treason\nday\t1999-01-01' |
+    "$BIN/bscore" -d "$T/odd.tdb" >/dev/null
+is "stats: fields are escaped as in records" \
+    "$("$BIN/bstate" -d "$T/odd.tdb" stats reason day)" \
+    "reason${tab}odd\\treason\\nday\\t1999-01-01${tab}1
+day${tab}2024-03-01${tab}1"
 
 # ---- usage ----
 
