@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,24 +186,33 @@ starts_with_header(const char *s, size_t n)
 	return i < n && s[i] == ':';
 }
 
-/* The length of the blank lines (empty, or spaces and tabs only) that
- * some programs save before a message's header. */
+/* The length of what some programs save before a message's header:
+ * blank lines (empty, or spaces and tabs only), and an older envelope
+ * line quoted under the mbox separator (">From sender date"). */
 static size_t
-leading_blank(const char *s, size_t n)
+leading_junk(const char *s, size_t n)
 {
 	size_t i = 0, start = 0;
 
-	while (i < n && (s[i] == '\n' || s[i] == ' ' || s[i] == '\t'))
-		if (s[i++] == '\n')
-			start = i;
-	return start;
+	for (;;) {
+		while (i < n && (s[i] == '\n' || s[i] == ' ' || s[i] == '\t'))
+			if (s[i++] == '\n')
+				start = i;
+		if (i != start || n - i < 6 || memcmp(s + i, ">From ", 6) != 0)
+			return start;
+		while (i < n && s[i] != '\n')
+			i++;
+		if (i == n)
+			return start;
+		start = ++i;
+	}
 }
 
 static int
 deliver(struct loopctx *c, const char *source, const char *env, int *bad)
 {
 	struct bmsg m = { .kind = BMSG_MAIL };
-	size_t skip = leading_blank(c->msg.s, c->msg.len);
+	size_t skip = leading_junk(c->msg.s, c->msg.len);
 	int rv;
 
 	if (c->msg.len > BMSG_MAX) {
@@ -419,52 +429,88 @@ cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The files of one Maildir subfolder, in name order (stable output). */
-static int
-read_maildir_sub(struct loopctx *c, const char *dir, const char *sub,
-    int *bad)
+/* A growable list of strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void
+strv_add(struct strv *l, char *s)
 {
-	struct bbuf p = { 0 };
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = b_realloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = s;
+}
+
+static void
+strv_free(struct strv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/*
+ * The paths of the files of one Maildir subfolder, in name order
+ * (stable output), added to l.  -1 with errno when the subfolder cannot
+ * be read; one that does not exist has none.  *subp is its own path.
+ */
+static int
+list_maildir_sub(const char *dir, const char *sub, struct strv *l,
+    struct bbuf *subp)
+{
 	DIR *d;
 	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rv = 0;
+	size_t first = l->n;
 
-	bbuf_adds(&p, dir);
-	if (p.len == 0 || p.s[p.len - 1] != '/')	/* "md/" gives "md/cur" */
-		bbuf_addc(&p, '/');
-	bbuf_adds(&p, sub);
-	if ((d = opendir(p.s)) == NULL) {
-		if (errno != ENOENT)
-			fail(c, p.s, strerror(errno), bad);
-		bbuf_free(&p);
-		return 0;
-	}
+	bbuf_reset(subp);
+	bbuf_adds(subp, dir);
+	if (subp->len == 0 || subp->s[subp->len - 1] != '/')	/* "md/" */
+		bbuf_addc(subp, '/');
+	bbuf_adds(subp, sub);
+	if ((d = opendir(subp->s)) == NULL)
+		return errno == ENOENT ? 0 : -1;
 	while ((de = readdir(d)) != NULL) {
+		struct bbuf f = { 0 };
 		if (de->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			names = b_realloc(names, cap * sizeof *names);
-		}
-		names[n++] = b_strdup(de->d_name);
+		bbuf_adds(&f, subp->s);
+		bbuf_addc(&f, '/');
+		bbuf_adds(&f, de->d_name);
+		strv_add(l, f.s);
 	}
 	closedir(d);
-	if (n > 1)	/* qsort may not be given NULL, even for none */
-		qsort(names, n, sizeof *names, cmpstr);
-	for (size_t i = 0; i < n; i++) {
-		if (rv == 0) {
-			struct bbuf f = { 0 };
-			bbuf_adds(&f, p.s);
-			bbuf_addc(&f, '/');
-			bbuf_adds(&f, names[i]);
-			rv = read_path(c, f.s, bad);
-			bbuf_free(&f);
+	if (l->n - first > 1)	/* qsort may not be given NULL */
+		qsort(l->v + first, l->n - first, sizeof *l->v, cmpstr);
+	return 0;
+}
+
+/* The files of a Maildir, cur/ then new/. */
+static int
+read_maildir(struct loopctx *c, const char *dir, int *bad)
+{
+	static const char *subs[] = { "cur", "new" };
+	struct strv l = { 0 };
+	struct bbuf p = { 0 };
+	int rv = 0;
+
+	for (int i = 0; rv == 0 && i < 2; i++) {
+		l.n = 0;
+		if (list_maildir_sub(dir, subs[i], &l, &p) < 0) {
+			fail(c, p.s, strerror(errno), bad);
+			continue;
 		}
-		free(names[i]);
+		for (size_t k = 0; rv == 0 && k < l.n; k++)
+			rv = read_path(c, l.v[k], bad);
+		for (size_t k = 0; k < l.n; k++)
+			free(l.v[k]);
 	}
-	free(names);
+	l.n = 0;
+	strv_free(&l);
 	bbuf_free(&p);
 	return rv;
 }
@@ -513,9 +559,7 @@ read_path(struct loopctx *c, const char *path, int *bad)
 			    bad);
 			return 0;
 		}
-		if ((rv = read_maildir_sub(c, path, "cur", bad)) != 0)
-			return rv;
-		return read_maildir_sub(c, path, "new", bad);
+		return read_maildir(c, path, bad);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		fail(c, path, "not a regular file", bad);
@@ -857,6 +901,36 @@ out:
 	return rv;
 }
 
+/*
+ * The arguments with each Maildir replaced by its files, listed once
+ * here for every worker: were each to list them, a message delivered,
+ * or moved from new/ to cur/ by a mail reader, between two listings
+ * would give the workers different slots for the same messages.  A
+ * Maildir that cannot be listed stays as it is, for the workers to
+ * report.
+ */
+static void
+expand_maildirs(int argc, char **argv, struct strv *l)
+{
+	static const char *subs[] = { "cur", "new" };
+	struct bbuf p = { 0 };
+	struct stat st;
+
+	for (int i = 0; i < argc; i++) {
+		size_t before = l->n;
+		int ok = stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		    is_maildir(argv[i]);
+		for (int k = 0; ok && k < 2; k++)
+			ok = list_maildir_sub(argv[i], subs[k], l, &p) == 0;
+		if (ok)
+			continue;
+		while (l->n > before)
+			free(l->v[--l->n]);
+		strv_add(l, b_strdup(argv[i]));
+	}
+	bbuf_free(&p);
+}
+
 int
 bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
     bmsg_fn fn, b_err_fn err, void *arg)
@@ -868,8 +942,13 @@ bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
 		int i;
 		for (i = 0; i < argc && strcmp(argv[i], "-") != 0; i++)
 			;
-		if (i == argc)
-			rv = run_workers(&c, j, argc, argv);
+		if (i == argc) {
+			struct strv l = { 0 };
+			expand_maildirs(argc, argv, &l);
+			rv = l.n > INT_MAX ? -2 :
+			    run_workers(&c, j, (int)l.n, l.v);
+			strv_free(&l);
+		}
 	}
 	if (rv == -2)
 		rv = run(&c, argc, argv);

@@ -202,4 +202,14 @@ ok "blank lines before the header: nothing on stderr" test ! -s lead.err
 is "blank lines before the header: the same records" \
     "$(cut -f2- lead.out)" "$(cat lead.want)"
 
+# An mbox whose separator is followed by an older envelope line, quoted
+# (">From sender date"), as some delivery agents save messages.
+{ printf 'From MAILER-DAEMON Thu Mar  7 12:56:28 2024\n>From bounce@example.org Thu Mar 07 12:56:28 2024\n'
+    cat "$FIX/dsn-postfix.eml"; } >quoted.mbox
+"$BIN/bparse" quoted.mbox >quoted.out 2>quoted.err
+is "a quoted envelope line under the separator: exit status" "$?" 0
+ok "a quoted envelope line under the separator: nothing on stderr" test ! -s quoted.err
+is "a quoted envelope line under the separator: the same records" \
+    "$(cut -f2- quoted.out)" "$(cat lead.want)"
+
 done_testing

@@ -123,4 +123,36 @@ if [ -r /proc/self/stat ] && mkfifo ff 2>/dev/null; then
 	    "$(wc -c <one)"
 fi
 
+# A Maildir that changes while the workers read it: mail comes in, and
+# a mail reader moves it from new/ to cur/.  Every message that was
+# there all along gives its records once, whatever the timing.
+mkdir -p live/cur live/new live/tmp
+i=0
+while [ $i -lt 1500 ]; do
+	cp "$FIX/dsn-postfix.eml" "live/cur/$i.static:2,S"
+	i=$((i + 1))
+done
+(
+	i=0
+	while [ ! -e live.done ] && [ $i -lt 3000 ]; do
+		cp "$FIX/dsn-postfix.eml" "live/tmp/$i.moving"
+		mv "live/tmp/$i.moving" "live/new/$i.moving"
+		mv "live/new/$i.moving" "live/cur/$i.moving:2,S" 2>/dev/null
+		i=$((i + 1))
+	done
+) &
+mover=$!
+"$BIN/bparse" -P 2 live >live.out 2>live.err
+rv=$?
+touch live.done
+wait "$mover"
+is "a Maildir changing under -P 2: no worker lost" \
+    "$(grep -c 'workers:' live.err)" 0
+per=$("$BIN/bparse" "$FIX/dsn-postfix.eml" | wc -l)
+is "a Maildir changing under -P 2: each message there all along, once" \
+    "$(cut -f1 live.out | grep -c 'static:2,S$') $(cut -f1 live.out | grep 'static:2,S$' | sort -u | wc -l)" \
+    "$((1500 * per)) 1500"
+ok "a Maildir changing under -P 2: exit status 0 or 1 (moved away)" \
+    test "$rv" -le 1
+
 done_testing
