@@ -360,6 +360,25 @@ rec_line(void *arg, char *line, size_t n, const char *name, long lineno)
 	struct brec r;
 	const char *why = NULL;
 
+	if (memchr(line, '\0', n) != NULL) {
+		/* No field holds a NUL byte (it is escaped as \x00), and
+		 * the callbacks take the line as a string: the line goes
+		 * on with its NULs spelled \x00, reported. */
+		size_t k = 0;
+		if (4 * n + 1 > l->ccap) {
+			l->ccap = 4 * n + 1;
+			l->copy = b_realloc(l->copy, l->ccap);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (line[i] == '\0') {
+				memcpy(l->copy + k, "\\x00", 4);
+				k += 4;
+			} else
+				l->copy[k++] = line[i];
+		l->copy[k] = '\0';
+		return l->fn(l->arg, NULL, l->copy,
+		    "NUL byte in the line", name, lineno);
+	}
 	if (n + 1 > l->ccap) {
 		l->ccap = n + 1;
 		l->copy = b_realloc(l->copy, l->ccap);

@@ -61,6 +61,17 @@ is "unreadable lines: one warning each, with file and line" "$(cat err)" \
 "bclassify: mixed.tsv:3: too few columns for a record
 bclassify: mixed.tsv:4: bad escape sequence"
 
+# A NUL byte cuts no line short: the line goes on, the NUL spelled \x00.
+{ printf 'garbage\0hidden tail\n'; rec 'Mailbox full' 5.2.2 552 | tr -d '\n'; printf '\0\tEXTRA\n'; } >nul.tsv
+"$BIN/bclassify" nul.tsv >out 2>err
+is "NUL bytes: exit 1" "$?" 1
+is "NUL bytes: the lines whole, NULs spelled out" "$(grep -o '\\x00.*' out)" \
+    '\x00hidden tail
+\x00	EXTRA'
+is "NUL bytes: one warning each" "$(cat err)" \
+"bclassify: nul.tsv:1: NUL byte in the line
+bclassify: nul.tsv:2: NUL byte in the line"
+
 # A comment alone is no error.
 echo '# nothing yet' | "$BIN/bclassify" >out 2>err
 is "a comment: exit 0" "$?" 0
