@@ -179,10 +179,10 @@ bp_ses(struct bctx *c)
 		mta = b_trim(mta + 4);
 	if (strcasecmp(type, "Bounce") == 0 &&
 	    (arr = json_value(doc, e, "bouncedRecipients", &arrend)) != NULL) {
-		char *bt = json_str(c->a, doc, e, "bounceType");
-		const char *act = bt && strcasecmp(bt, "Transient") == 0 ?
-		    "delayed" : "failed";
-		return ses_each(c, arr, arrend, act, NULL, mta);
+		/* SES tells of a bounce once it has given up, a soft one
+		 * ("Transient") after retrying for a while: every bounce
+		 * notice is a failure, and never a delay warning. */
+		return ses_each(c, arr, arrend, "failed", NULL, mta);
 	}
 	if (strcasecmp(type, "Complaint") == 0 &&
 	    (arr = json_value(doc, e, "complainedRecipients", &arrend)) != NULL) {

@@ -519,6 +519,21 @@ b_parsedate(const char *s)
 				p = q;
 				continue;
 			}
+			if (*q == '-' && q - p == 2 && !timed && y >= 0 &&
+			    mon >= 0 && d >= 0 && isdigit((unsigned char)q[1]) &&
+			    isdigit((unsigned char)q[2]) && q[3] == '-' &&
+			    isdigit((unsigned char)q[4]) &&
+			    isdigit((unsigned char)q[5]) &&
+			    !isdigit((unsigned char)q[6])) {
+				/* a time written HH-MM-SS after the date
+				 * (SendGrid's Arrival-Date), not a zone */
+				timed = 1;
+				hh = date_num(p);
+				mm = date_num(q + 1);
+				ss = date_num(q + 4);
+				p = q + 6;
+				continue;
+			}
 			if (*q == '-' && q - p == 4 && y < 0) {
 				/* ISO date YYYY-MM-DD */
 				y = atoll(p);
