@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,12 @@ enum {
 
 #define BATCH 50		/* messages between state saves/deletions */
 
+/* A message from a server, spooled, its path not yet printed. */
+struct queued {
+	char *path;
+	size_t i;		/* its index in the listing */
+};
+
 struct run {
 	struct bspool *sp;
 	int del;		/* --delete or --move */
@@ -51,8 +58,9 @@ struct run {
 	int stdinmode;
 	int cr;			/* the last chunk ended in a CR */
 	int spool_errno;	/* why the spool failed, 0 if it did not */
+	int out_failed;		/* stdout failed: nothing more can be told */
 	struct bbuf out;	/* a chunk with CRLF turned into LF */
-	char **queue;		/* spooled paths waiting for the sync */
+	struct queued *queue;	/* spooled messages waiting for the sync */
 	size_t nqueue;
 	struct bremote_opts ro;
 };
@@ -100,6 +108,7 @@ emit(struct run *R, const char *path)
 {
 	if (printf("%s\n", path) < 0 || fflush(stdout) == EOF) {
 		warnx_("stdout", strerror(errno));
+		R->out_failed = 1;
 		return -1;
 	}
 	R->fetched++;
@@ -109,19 +118,24 @@ emit(struct run *R, const char *path)
 /*
  * A batch from a server is made durable with one sync of new/ at its
  * end (one per message would cost a disk flush each); its paths are
- * printed then.  Returns 0 or an exit status.
+ * printed then.  A message whose path was not printed is no longer
+ * known as fetched: the pipeline downstream never heard of it, so it
+ * must be neither remembered nor deleted at the server, and the next
+ * run fetches and prints it again.  Returns 0 or an exit status.
  */
 static int
-flush_queue(struct run *R)
+flush_queue(struct run *R, char *known)
 {
 	int rv = 0;
 
 	if (R->nqueue > 0 && bspool_sync(R->sp) < 0)
 		rv = spool_fail(R, errno);
 	for (size_t i = 0; i < R->nqueue; i++) {
-		if (rv == 0 && emit(R, R->queue[i]) < 0)
+		if (rv == 0 && emit(R, R->queue[i].path) < 0)
 			rv = XS_USAGE;
-		free(R->queue[i]);
+		if (rv != 0)
+			known[R->queue[i].i] = 0;
+		free(R->queue[i].path);
 	}
 	R->nqueue = 0;
 	return rv;
@@ -299,11 +313,13 @@ save_state(struct run *R, struct bremote *r, const char *gen,
 	return rv;
 }
 
-/* Fetch one message into the spool.  Returns 0, 1 when it is gone from
- * the server, or an exit status. */
+/* Fetch message i of the listing into the spool.  Returns 0, 1 when it
+ * is gone from the server, or an exit status. */
 static int
-fetch_one(struct run *R, struct bremote *r, const struct bremote_msg *m)
+fetch_one(struct run *R, struct bremote *r, const struct bremote_msg *v,
+    size_t i)
 {
+	const struct bremote_msg *m = &v[i];
 	const char *path;
 	int st;
 
@@ -332,7 +348,8 @@ fetch_one(struct run *R, struct bremote *r, const struct bremote_msg *m)
 	}
 	if (bspool_commit(R->sp, &path) < 0)
 		return spool_fail(R, errno);
-	R->queue[R->nqueue++] = b_strdup(path);
+	R->queue[R->nqueue].path = b_strdup(path);
+	R->queue[R->nqueue++].i = i;
 	return 0;
 }
 
@@ -401,7 +418,7 @@ fetch_remote(struct run *R, struct bremote *r)
 	for (size_t i = 0; i < n && done < todo; i++) {
 		if (known[i])
 			continue;
-		if ((rv = fetch_one(R, r, &v[i])) > 1)
+		if ((rv = fetch_one(R, r, v, i)) > 1)
 			break;
 		done++;
 		progress(R, key, done, todo);
@@ -414,7 +431,7 @@ fetch_remote(struct run *R, struct bremote *r)
 		if (ndel < BATCH && done < todo && R->nqueue < BATCH)
 			continue;
 		/* Spooled and durable; now remembered; only then deleted. */
-		if ((rv = flush_queue(R)) != 0 ||
+		if ((rv = flush_queue(R, known)) != 0 ||
 		    (rv = save_state(R, r, gen, v, n, known)) != 0)
 			break;
 		if (R->del && ndel > 0 && (rv = delete_batch(R, r, del, ndel)))
@@ -422,8 +439,8 @@ fetch_remote(struct run *R, struct bremote *r)
 		ndel = 0;
 	}
 	/* Whatever was spooled before a failure is made durable and
-	 * remembered. */
-	if (R->nqueue > 0 && flush_queue(R) == 0 && ndel > 0)
+	 * remembered, as far as its path was printed. */
+	if (R->nqueue > 0 && flush_queue(R, known) == 0 && ndel > 0)
 		save_state(R, r, gen, v, n, known);
 	else if (rv != 0 && ndel > 0 && R->spool_errno == 0)
 		save_state(R, r, gen, v, n, known);
@@ -437,6 +454,61 @@ out:
 	return rv;
 }
 
+/*
+ * Where the password is in a source URL: *len bytes from the ':' that
+ * starts it to the '@' that ends the userinfo, or NULL when there is
+ * none.  As libcurl sees it, the userinfo is what comes before an '@'
+ * in the authority (up to the first '/', '?' or '#'); here it goes to
+ * the last such '@', so that an unencoded '@' in the password is
+ * covered too.  A password with an unencoded '/', '?' or '#' cuts the
+ * authority short where the port would be ("user:pa/ss@host"), which
+ * libcurl refuses; a port is a number, so then the password is taken
+ * to run to the last '@' of the URL.
+ */
+static const char *
+url_password(const char *url, size_t *len)
+{
+	const char *a, *e, *at = NULL, *c;
+
+	if ((a = strstr(url, "://")) == NULL)
+		return NULL;
+	a += 3;
+	e = a + strcspn(a, "/?#");
+	for (const char *p = a; p < e; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
+		c = memchr(a, ':', (size_t)(at - a));
+	else {
+		if (*a == '[' || (at = strrchr(e, '@')) == NULL ||
+		    (c = memchr(a, ':', (size_t)(e - a))) == NULL)
+			return NULL;
+		if (c + 1 < e &&
+		    strspn(c + 1, "0123456789") >= (size_t)(e - c - 1))
+			return NULL;	/* host:port, then an '@' in the path */
+	}
+	if (c == NULL)
+		return NULL;
+	*len = (size_t)(at - c);
+	return c;
+}
+
+/* A source URL for messages: as given, but never with its password. */
+static char *
+url_shown(const char *url)
+{
+	const char *pw;
+	size_t n;
+	char *s;
+
+	if ((pw = url_password(url, &n)) == NULL)
+		return b_strdup(url);
+	s = b_malloc(strlen(url) - n + 1);
+	memcpy(s, url, (size_t)(pw - url));
+	strcpy(s + (pw - url), pw + n);
+	return s;
+}
+
 static int
 do_remote(struct run *R, const char *url)
 {
@@ -445,12 +517,15 @@ do_remote(struct run *R, const char *url)
 
 	r = bremote_new(url, &R->ro, &st);
 	if (st != BR_OK) {
-		warnx_(url, bremote_error(r));
+		/* The URL may not even parse: it is shown as given. */
+		char *shown = url_shown(url);
+		warnx_(shown, bremote_error(r));
+		free(shown);
 		bremote_free(r);
 		return status_exit(st);
 	}
 	if (R->folder != NULL && !bremote_is_imap(r)) {
-		warnx_(url, "--move needs IMAP; POP3 has no folders");
+		warnx_(bremote_key(r), "--move needs IMAP; POP3 has no folders");
 		bremote_free(r);
 		return XS_USAGE;
 	}
@@ -464,9 +539,11 @@ do_remote(struct run *R, const char *url)
 
 struct local {
 	struct run *R;
+	const char *file;	/* the file being read */
 	int rv;			/* exit status so far */
 	int bad;		/* some message could not be read */
 	int mbox;		/* the file turned out to be an mbox */
+	int left;		/* the limit left a message of it unspooled */
 	long nmsg;		/* messages spooled from this source */
 };
 
@@ -486,10 +563,24 @@ on_local_msg(void *arg, const struct bmsg *m)
 	struct run *R = L->R;
 	const char *path;
 
+	if (m->kind != BMSG_MAIL) {
+		/* Its records are no messages: spooled, they would be lost to
+		 * bparse (which reads such a file itself), and --delete would
+		 * remove the file.  A file is all records or all mail, and
+		 * this is its first, so nothing of it is spooled. */
+		warnx_(L->file, "an accounting file, not mail messages: "
+		    "give it to bparse");
+		L->bad = 1;
+		return 1;
+	}
 	if (m->envelope != NULL)
 		L->mbox = 1;
-	if (limit_reached(R))
+	if (limit_reached(R)) {
+		/* Not the limit reached, but a message left behind, is what
+		 * keeps the file: one that ends just at the limit goes. */
+		L->left = 1;
 		return 1;
+	}
 	if (bspool_begin(R->sp) < 0 ||
 	    bspool_write(R->sp, m->data, m->len) < 0 ||
 	    bspool_commit(R->sp, &path) < 0) {
@@ -554,7 +645,7 @@ mbox_lock(const char *path, int *fdp, char **dotlock)
 static int
 do_file(struct run *R, char *path)
 {
-	struct local L = { .R = R };
+	struct local L = { .R = R, .file = path };
 	struct stat sb;
 	char *dotlock = NULL;
 	int fd = -1;
@@ -570,7 +661,7 @@ do_file(struct run *R, char *path)
 	if (bmsg_loop(1, &path, on_local_msg, on_local_err, &L) < 0 &&
 	    L.rv == 0)
 		L.rv = XS_TEMP;
-	if (R->del && L.rv == 0 && !L.bad && !limit_reached(R)) {
+	if (R->del && L.rv == 0 && !L.bad && !L.left) {
 		if (!L.mbox) {
 			if (unlink(path) < 0)
 				warnx_(path, strerror(errno)), L.bad = 1;
@@ -590,11 +681,27 @@ do_file(struct run *R, char *path)
 
 static int is_maildir(const char *dir);
 
-/* The unique part of a Maildir file name (before the ":2," flags). */
+/*
+ * The unique part of a Maildir file name (before the ":2," flags), as
+ * the state holds it: the names there are separated by blanks, so a
+ * blank in a name is written %20, and the % itself %25.  Other names
+ * read as they always did, so state files from before keep working.
+ */
 static char *
 maildir_uniq(const char *name)
 {
-	return b_strndup(name, strcspn(name, ":!"));
+	struct bbuf b = { 0 };
+	size_t n = strcspn(name, ":!");
+
+	for (size_t i = 0; i < n; i++) {
+		if (name[i] == ' ')
+			bbuf_adds(&b, "%20");
+		else if (name[i] == '%')
+			bbuf_adds(&b, "%25");
+		else
+			bbuf_addc(&b, name[i]);
+	}
+	return b.s ? b.s : b_strdup("");
 }
 
 static int
@@ -670,13 +777,19 @@ do_maildir(struct run *R, const char *dir)
 			bbuf_adds(&path, dir);
 			bbuf_addc(&path, '/');
 			bbuf_adds(&path, names[i]);
-			L.bad = 0;
+			L.bad = L.left = 0;
 			char *pp = path.s;
+			L.file = pp;
 			if (bmsg_loop(1, &pp, on_local_msg, on_local_err, &L) < 0
 			    && L.rv == 0)
 				L.rv = XS_TEMP;
 			rv = L.rv;
-			seen = L.nmsg > before && !L.bad && rv == 0;
+			/* A file may hold several messages (an mbox): it
+			 * counts as spooled only when all of them were. */
+			seen = L.nmsg > before && !L.bad && !L.left && rv == 0;
+			if (!seen && L.nmsg > before && rv == 0 && R->del)
+				warnx_(path.s, "not removed: not all of its "
+				    "messages were spooled");
 			partial |= L.bad;
 			progress(R, dir, i + 1, n);
 		}
@@ -788,8 +901,12 @@ do_stdin(struct run *R)
 	}
 	if (bspool_commit(R->sp, &path) < 0)
 		return spool_fail(R, errno);
-	/* Durable now: a failure to say where is no reason to retry. */
-	emit(R, path);
+	/* Durable now: a failure to say where is no reason to retry, and
+	 * a reader that went away (EPIPE, SIGPIPE being ignored) is no
+	 * reason to say anything. */
+	if ((printf("%s\n", path) < 0 || fflush(stdout) == EOF) &&
+	    errno != EPIPE)
+		warnx_("stdout", strerror(errno));
 	return XS_OK;
 }
 
@@ -833,15 +950,18 @@ check_netrc(struct run *R, const char *given, char **netrc)
 	return 0;
 }
 
+/* A number option; a bad one sets *bad (how bad depends on the
+ * operands, which are only known once all options are read). */
 static long
-number(const char *s, const char *what, long min)
+number(const char *s, const char *what, long min, int *bad)
 {
 	const char *errstr;
 	long long v = b_strtonum(s, min, 1000000000, &errstr);
 
 	if (errstr != NULL) {
 		fprintf(stderr, "bfetch: %s %s: %s\n", what, s, errstr);
-		exit(XS_USAGE);
+		*bad = 1;
+		return 0;
 	}
 	return (long)v;
 }
@@ -855,8 +975,10 @@ usage(void)
 
 enum { OPT_CACERT = 256, OPT_NETRC, OPT_CTIMEOUT, OPT_MAXTIME, OPT_NOTLS, OPT_NOWAIT };
 
-int
-main(int argc, char *argv[])
+/* The whole run; *stdinmode is set as soon as the operands show a
+ * message on stdin (see main). */
+static int
+bfetch(int argc, char *argv[], int *stdinmode)
 {
 	static const struct option longopts[] = {
 		{ "spool", required_argument, NULL, 's' },
@@ -877,7 +999,7 @@ main(int argc, char *argv[])
 	struct run R = { 0 };
 	const char *spool = NULL, *netrc_given = NULL;
 	char *netrc = NULL;
-	int ch, nowait = 0, remote = 0, rv = 0;
+	int ch, nowait = 0, nopass = 0, bad = 0, rv = 0;
 
 	R.ro.connect_timeout = 30;
 	while ((ch = getopt_long(argc, argv, "s:dm:n:kvh", longopts,
@@ -894,7 +1016,7 @@ main(int argc, char *argv[])
 			R.folder = optarg;
 			break;
 		case 'n':
-			R.limit = number(optarg, "limit", 1);
+			R.limit = number(optarg, "limit", 1, &bad);
 			break;
 		case 'k':
 			R.ro.insecure = 1;
@@ -903,6 +1025,8 @@ main(int argc, char *argv[])
 			R.ro.verbose = 1;
 			break;
 		case 'h':
+			if (bad)
+				break;
 			fputs(usage_text, stdout);
 			return 0;
 		case OPT_CACERT:
@@ -912,10 +1036,11 @@ main(int argc, char *argv[])
 			netrc_given = optarg;
 			break;
 		case OPT_CTIMEOUT:
-			R.ro.connect_timeout = number(optarg, "timeout", 1);
+			R.ro.connect_timeout = number(optarg, "timeout", 1,
+			    &bad);
 			break;
 		case OPT_MAXTIME:
-			R.ro.max_time = number(optarg, "max-time", 1);
+			R.ro.max_time = number(optarg, "max-time", 1, &bad);
 			break;
 		case OPT_NOTLS:
 			R.ro.notls = 1;
@@ -924,22 +1049,33 @@ main(int argc, char *argv[])
 			nowait = 1;
 			break;
 		default:
-			return usage();
+			/* Read on: the operands say how to fail. */
+			bad = 1;
+			break;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (spool == NULL || argc == 0)
-		return usage();
 	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-") == 0) {
-			if (argc > 1) {
-				warnx_(NULL, "- (a message on stdin) goes alone");
-				return XS_USAGE;
-			}
-			R.stdinmode = 1;
-		}
-		remote |= is_url(argv[i]);
+		size_t n;
+		if (strcmp(argv[i], "-") == 0)
+			*stdinmode = R.stdinmode = 1;
+		/* The netrc file is for URLs without a password. */
+		if (is_url(argv[i]) && url_password(argv[i], &n) == NULL)
+			nopass = 1;
+	}
+	if (R.stdinmode) {
+		/* Any failure must end in exit 75, not in death by a signal:
+		 * a pipe that closed (stdout, stderr) gives EPIPE, a file size
+		 * limit EFBIG. */
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGXFSZ, SIG_IGN);
+	}
+	if (bad || spool == NULL || argc == 0)
+		return usage();
+	if (R.stdinmode && argc > 1) {
+		warnx_(NULL, "- (a message on stdin) goes alone");
+		return XS_USAGE;
 	}
 	if (R.folder != NULL && strpbrk(R.folder, "\r\n") != NULL) {
 		warnx_(R.folder, "not a folder name");
@@ -952,7 +1088,9 @@ main(int argc, char *argv[])
 	R.ro.password = getenv("BFETCH_PASSWORD");
 	if (R.ro.password != NULL && *R.ro.password == '\0')
 		R.ro.password = NULL;
-	if (remote && R.ro.password == NULL &&
+	/* Checked (and refused when others may read it) only if it is to
+	 * be read: with a password in every URL it is not. */
+	if (nopass && R.ro.password == NULL &&
 	    (rv = check_netrc(&R, netrc_given, &netrc)) != 0)
 		return rv;
 
@@ -999,8 +1137,9 @@ main(int argc, char *argv[])
 			r = do_file(&R, argv[i]);
 		if (rv == 0 || (rv == XS_PARTIAL && r != 0))
 			rv = r;
-		/* A broken spool stops everything. */
-		if (R.spool_errno != 0)
+		/* A broken spool stops everything, and so does a failed
+		 * stdout: nothing spooled now could be told of. */
+		if (R.spool_errno != 0 || R.out_failed)
 			break;
 	}
 out:
@@ -1012,4 +1151,17 @@ out:
 		rv = XS_USAGE;
 	}
 	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int stdinmode = 0, rv;
+
+	rv = bfetch(argc, argv, &stdinmode);
+	/* A mail transfer agent keeps a message for a later try on 75
+	 * (EX_TEMPFAIL) only; anything else bounces it, so with a message
+	 * on stdin every failure is 75, a mistake in the command line too
+	 * (the message is safe while someone puts it right). */
+	return stdinmode && rv != 0 ? XS_TEMP : rv;
 }

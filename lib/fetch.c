@@ -400,6 +400,8 @@ out:
 /* ---- netrc ---- */
 
 /* The next token of a netrc file at *p: a word or a "quoted string".
+ * Where a word would start, a '#' starts a comment that runs to the end
+ * of the line, as libcurl has it ("# old: machine ..." is no entry).
  * Returns NULL at the end.  The token lives in b. */
 static const char *
 netrc_token(const char **p, struct bbuf *b)
@@ -407,8 +409,13 @@ netrc_token(const char **p, struct bbuf *b)
 	const char *s = *p;
 
 	bbuf_reset(b);
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s != '#')
+			break;
+		s += strcspn(s, "\n");
+	}
 	if (*s == '\0') {
 		*p = s;
 		return NULL;

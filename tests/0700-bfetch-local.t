@@ -1,8 +1,9 @@
 #!/bin/sh
 # bfetch without a server: a message on stdin (the MTA pipe) and its exit
 # statuses, an unwritable spool and a full disk, local Maildir and mbox
-# sources with and without --delete, --limit, the lock, and the checks
-# done before connecting (usage, URLs, the netrc file).
+# sources with and without --delete, --limit, accounting files, the
+# lock, and the checks done before connecting (usage, URLs, passwords
+# kept out of messages, the netrc file).
 . "$(dirname "$0")/lib.sh"
 
 F=$FIX/fetch
@@ -27,8 +28,8 @@ ok "-h: usage on stdout" grep -q '^usage: bfetch ' out
 is "no -s: usage error" "$?" 2
 "$BIN/bfetch" -s sp >out 2>err
 is "no source: usage error" "$?" 2
-"$BIN/bfetch" -s sp - "$F/one.eml" </dev/null >out 2>err
-is "- with another source: usage error" "$?" 2
+"$BIN/bfetch" -s sp -x "$F/one.eml" >out 2>err
+is "an unknown option: usage error" "$?" 2
 "$BIN/bfetch" -s sp -n 0 "$F/one.eml" >out 2>err
 is "-n 0: usage error" "$?" 2
 
@@ -47,6 +48,25 @@ ok "... and says the URL needs the user" grep -q 'user name in the URL' err
     >out 2>err
 is "--cacert naming no file: exit 2" "$?" 2
 
+# ---- URLs with a password: messages never show it ----
+for u in 'imaps://bounce:s3cretpw@127.0.0.1/INBOX?ALL' \
+    'imaps://bounce:s3cretpw@/' 'ftp://bounce:s3cretpw@127.0.0.1/' \
+    'pop3s://bounce:s3cretpw@127.0.0.1/folder' \
+    'imaps://bounce:s3cret/pw@127.0.0.1/' 'imaps://bounce:s3cret@pw@127.0.0.1/'
+do
+	"$BIN/bfetch" -s sp --no-wait "$u" >out 2>err
+	is "bad URL with a password $u: exit 2" "$?" 2
+	ok "bad URL with a password $u: names the account" \
+	    grep -q '^bfetch: [a-z0-9]*://bounce@' err
+	ok "bad URL with a password $u: the password is not shown" \
+	    sh -c '! grep -q "s3cret" err'
+done
+"$BIN/bfetch" -s sp -m Done 'pop3s://bounce:s3cretpw@127.0.0.1:1/' >out 2>err
+is "-m with POP3 and a password in the URL: exit 2" "$?" 2
+is "-m with POP3 and a password in the URL: the password is not shown" \
+    "$(cat err)" \
+    "bfetch: pop3s://bounce@127.0.0.1:1: --move needs IMAP; POP3 has no folders"
+
 # ---- the netrc file ----
 printf 'machine 127.0.0.1 login u password p\n' >netrc
 chmod 644 netrc
@@ -64,6 +84,21 @@ mkdir home && cp netrc home/.netrc && chmod 604 home/.netrc
 HOME=$T/home "$BIN/bfetch" -s sp 'imaps://127.0.0.1:1/' >out 2>err
 is "~/.netrc is checked too" "$?" 77
 ok "... naming it" grep -q "home/.netrc: readable by others" err
+# A password in the URL: the netrc file is not read, so not refused.
+HOME=$T/home "$BIN/bfetch" -s sp --connect-timeout 5 \
+    'imaps://u:p@127.0.0.1:1/' >out 2>err
+is "~/.netrc readable by others, password in the URL: not refused" "$?" 75
+ok "... and not named" sh -c '! grep -q netrc err'
+chmod 644 netrc
+"$BIN/bfetch" -s sp --netrc-file netrc --connect-timeout 5 \
+    'imaps://u:p@127.0.0.1:1/' >out 2>err
+is "--netrc-file readable by others, password in the URL: not refused" \
+    "$?" 75
+HOME=$T/home "$BIN/bfetch" -s sp --connect-timeout 5 \
+    'imaps://u:p@127.0.0.1:1/' 'imaps://u@127.0.0.1:1/' >out 2>err
+is "~/.netrc readable by others, one URL without a password: exit 77" \
+    "$?" 77
+chmod 600 netrc
 # Entries cut short: a keyword without its value at the end.
 printf 'machine 127.0.0.1 password p login' >short && chmod 600 short
 "$BIN/bfetch" -s sp --netrc-file short 'imaps://127.0.0.1:1/' >out 2>err
@@ -75,6 +110,14 @@ printf 'machine 127.0.0.1 login u password' >short
 is "netrc entry without a password: exit 77" "$?" 77
 is "netrc entry without a password: the message" "$(cat err)" \
     "bfetch: imaps://127.0.0.1:1/: no password: none in the URL or BFETCH_PASSWORD, and the netrc entry for machine 127.0.0.1 in short has no password"
+# Comments: a word starting with # ends the line, as in libcurl.
+printf '# old: machine 127.0.0.1 login old password oldpw\nmachine 127.0.0.1 password p\n' \
+    >comment && chmod 600 comment
+"$BIN/bfetch" -s sp --netrc-file comment --connect-timeout 5 \
+    'imaps://127.0.0.1:1/' >out 2>err
+is "netrc: a comment line is no entry: exit 77" "$?" 77
+ok "netrc: a comment line is no entry: the entry after it has no login" \
+    grep -q 'netrc entry for machine 127.0.0.1 in comment has no login' err
 
 # ---- an unreachable server is a temporary failure ----
 "$BIN/bfetch" -s sp --netrc-file netrc --connect-timeout 5 \
@@ -83,6 +126,37 @@ is "nothing listening: exit 75" "$?" 75
 ok "nothing listening: nothing printed" test ! -s out
 ok "nothing listening: says why, naming the account" \
     grep -q "^bfetch: imaps://u@127.0.0.1:1/INBOX: .*onnect" err
+
+# ---- stdin: every failure is 75, the status on which an MTA keeps the
+# message and tries again; a mistake in the command line too ----
+"$BIN/bfetch" -s spf - "$F/one.eml" <"$F/one.eml" >out 2>err
+is "- with another source: exit 75" "$?" 75
+ok "- with another source: says so" grep -q 'goes alone' err
+"$BIN/bfetch" -s spf - - <"$F/one.eml" >out 2>err
+is "- twice: exit 75" "$?" 75
+"$BIN/bfetch" -s spf -x - <"$F/one.eml" >out 2>err
+is "-, an unknown option: exit 75" "$?" 75
+"$BIN/bfetch" - -s spf --no-such-option <"$F/one.eml" >out 2>err
+is "-, an unknown option after it: exit 75" "$?" 75
+"$BIN/bfetch" -s spf -n 0 - <"$F/one.eml" >out 2>err
+is "-, -n 0: exit 75" "$?" 75
+"$BIN/bfetch" - <"$F/one.eml" >out 2>err
+is "-, no -s: exit 75" "$?" 75
+"$BIN/bfetch" -s spf --cacert "$T/nonexistent.pem" - <"$F/one.eml" >out 2>err
+is "-, --cacert naming no file: exit 75" "$?" 75
+ok "-: nothing spooled by the failures" test ! -e spf
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$BIN/bfetch' -s sp -" /dev/null </dev/null >out 2>&1
+	is "-, stdin a terminal: exit 75" "$?" 75
+	ok "-, stdin a terminal: says so" grep -q 'is a terminal' out
+fi
+# stdout a pipe nobody reads: the message is durable, so it is done.
+perl -e '$SIG{PIPE} = "DEFAULT"; pipe(R, W) or die; close R;
+    open(STDOUT, ">&", \*W) or die; close W; exec @ARGV or die' \
+    "$BIN/bfetch" -s sppipe - <"$F/one.eml" 2>err
+is "-, stdout a closed pipe: exit 0, not killed by SIGPIPE" "$?" 0
+is "-, stdout a closed pipe: spooled" "$(nfiles sppipe/new)" 1
+ok "-, stdout a closed pipe: nothing said" test ! -s err
 
 # ---- stdin: one message from an MTA ----
 "$BIN/bfetch" -s sp - <"$F/one.eml" >out 2>err
@@ -129,6 +203,12 @@ big=$T/big.eml
 is "stdin, file too large for the limit: exit 75" "$?" 75
 is "stdin, file too large: nothing in new/" "$(nfiles full/new)" 0
 is "stdin, file too large: nothing left in tmp/" "$(nfiles full/tmp)" 0
+# With a message on stdin, bfetch itself keeps SIGXFSZ from killing it.
+( ulimit -f 16 && exec "$BIN/bfetch" -s full - ) <"$big" >out 2>err
+is "stdin, file too large, SIGXFSZ not ignored by the caller: exit 75" \
+    "$?" 75
+is "stdin, file too large, SIGXFSZ: nothing left in tmp/" \
+    "$(nfiles full/tmp)" 0
 if [ "$(id -u)" = 0 ] && mkdir tiny && mount -t tmpfs -o size=32k tmpfs tiny \
     2>/dev/null; then
 	"$BIN/bfetch" -s tiny/sp - <"$big" >out 2>err
@@ -187,6 +267,64 @@ is "Maildir --delete: the one not yet spooled" "$(wc -l <out | tr -d ' ')" 1
 is "Maildir --delete: the source is empty" "$(nfiles md)" 0
 is "Maildir: spooled in all" "$(nfiles sp2/new)" 5
 
+# A Maildir file that holds several messages (an mbox) counts as spooled
+# only once all of them are.
+mkdir -p mdm/cur mdm/new
+cp "$F/three.mbox" mdm/new/1001.1.host
+"$BIN/bfetch" -s spm -d -n 1 mdm >out 2>err
+is "Maildir, an mbox in a file, -n 1 --delete: one message" \
+    "$(wc -l <out | tr -d ' ')" 1
+ok "Maildir, an mbox in a file, -n 1 --delete: the file is kept" \
+    cmp mdm/new/1001.1.host "$F/three.mbox"
+ok "Maildir, an mbox in a file, -n 1 --delete: says so" \
+    grep -q 'mdm/new/1001.1.host: not removed' err
+"$BIN/bfetch" -s spm -d mdm >out 2>err
+is "Maildir, an mbox in a file, --delete: all its messages" \
+    "$(ids out | tr '\n' ' ')" \
+    "<fetch-mbox-1@a.example> <fetch-mbox-2@b.example> <fetch-mbox-3@c.example> "
+is "Maildir, an mbox in a file, --delete: then removed" "$(nfiles mdm)" 0
+cp "$F/three.mbox" mdm/new/1002.1.host
+"$BIN/bfetch" -s spm -n 2 mdm >out 2>err
+is "Maildir, an mbox in a file, -n 2: two messages" \
+    "$(wc -l <out | tr -d ' ')" 2
+"$BIN/bfetch" -s spm mdm >out 2>err
+is "Maildir, an mbox in a file, the next run: all of it again" \
+    "$(wc -l <out | tr -d ' ')" 3
+"$BIN/bfetch" -s spm mdm >out 2>err
+is "Maildir, an mbox in a file, once all spooled: nothing more" \
+    "$(wc -l <out | tr -d ' ')" 0
+rm mdm/new/1002.1.host
+cp "$F/three.mbox" mdm/new/1003.1.host
+"$BIN/bfetch" -s spm -d -n 3 mdm >out 2>err
+is "Maildir, an mbox in a file, -n 3 --delete: three" \
+    "$(wc -l <out | tr -d ' ')" 3
+is "Maildir, an mbox in a file, -n 3 --delete: removed" "$(nfiles mdm)" 0
+
+# File names with a blank (or a %): each message spooled once.
+mkdir -p mdb/cur mdb/new
+cp "$F/one.eml" "mdb/new/1001.a b.host"
+cp "$F/one.eml" "mdb/cur/1002.a%20b.host:2,S"
+cp "$F/one.eml" "mdb/new/1003.plain.host"
+"$BIN/bfetch" -s spb mdb >out 2>err
+is "Maildir, a blank in a name: all spooled" "$(wc -l <out | tr -d ' ')" 3
+"$BIN/bfetch" -s spb mdb >out 2>err
+is "Maildir, a blank in a name: not spooled again" \
+    "$(wc -l <out | tr -d ' ')" 0
+mv "mdb/new/1001.a b.host" "mdb/cur/1001.a b.host:2,S"
+"$BIN/bfetch" -s spb mdb >out 2>err
+is "Maildir, a blank in a name, then flagged: not spooled again" \
+    "$(wc -l <out | tr -d ' ')" 0
+# A state written before names were escaped still counts.
+mkdir -p mdo/cur mdo/new spo
+cp "$F/one.eml" mdo/new/1001.old.host
+cp "$F/one.eml" mdo/new/1002.new.host
+printf '# bfetch state 1\nmaildir:mdo\t1001.old.host\n' >spo/.bfetch-state
+"$BIN/bfetch" -s spo mdo >out 2>err
+is "Maildir, an older state file: what it names is not spooled again" \
+    "$(cat out)" "$(ls spo/new | sed 's|^|spo/new/|')"
+is "Maildir, an older state file: the new one only" \
+    "$(wc -l <out | tr -d ' ')" 1
+
 # ---- an mbox ----
 cp "$F/three.mbox" box
 "$BIN/bfetch" -s sp3 box >out 2>err
@@ -207,6 +345,28 @@ ok "mbox --delete: no dot-lock left" test ! -e box.lock
 "$BIN/bfetch" -s sp3 -d box >out 2>err
 is "mbox --delete, now empty: exit 0" "$?" 0
 ok "mbox --delete, now empty: nothing said" test ! -s err -a ! -s out
+# A limit reached with the last message: everything was spooled.
+cp "$F/three.mbox" box
+"$BIN/bfetch" -s sp3 -n 3 -d box >out 2>err
+is "mbox -n 3 --delete, three in it: three messages" \
+    "$(wc -l <out | tr -d ' ')" 3
+ok "mbox -n 3 --delete, three in it: emptied" test ! -s box
+ok "mbox -n 3 --delete, three in it: nothing said" test ! -s err
+cp "$F/three.mbox" box
+"$BIN/bfetch" -s sp3 -n 1 -d box >out 2>err
+"$BIN/bfetch" -s sp3 -n 2 -d box >out 2>err
+is "mbox -n 1, then -n 2 --delete: two (all three, as it was not emptied)" \
+    "$(wc -l <out | tr -d ' ')" 2
+ok "mbox -n 1, then -n 2 --delete: not emptied" cmp box "$F/three.mbox"
+cp "$F/one.eml" single.eml
+cp "$F/one.eml" single2.eml
+"$BIN/bfetch" -s sp3 -n 1 -d single.eml single2.eml >out 2>err
+is "two message files, -n 1 --delete: one message" \
+    "$(wc -l <out | tr -d ' ')" 1
+ok "two message files, -n 1 --delete: the first is removed" \
+    test ! -e single.eml
+ok "two message files, -n 1 --delete: the second is kept" test -e single2.eml
+rm single2.eml
 cp "$F/three.mbox" box
 : >box.lock
 "$BIN/bfetch" -s sp3 -d box >out 2>err &
@@ -223,6 +383,27 @@ ok "a message file --delete: removed" test ! -e single.eml
 "$BIN/bfetch" -s sp3 nosuchfile >out 2>err
 is "a missing file: exit 1" "$?" 1
 ok "a missing file: says so" grep -q '^bfetch: nosuchfile: No such file' err
+
+# ---- a PowerMTA accounting file is for bparse: none of it is spooled ----
+cp "$FIX/acct/acct.csv" acct.csv
+"$BIN/bfetch" -s spa -d acct.csv >out 2>err
+is "accounting file --delete: exit 1" "$?" 1
+is "accounting file --delete: says what it is" "$(cat err)" \
+    "bfetch: acct.csv: an accounting file, not mail messages: give it to bparse"
+ok "accounting file --delete: nothing printed" test ! -s out
+is "accounting file --delete: nothing spooled" "$(nfiles spa/new)" 0
+ok "accounting file --delete: kept as it was" cmp acct.csv "$FIX/acct/acct.csv"
+mkdir -p mda/cur mda/new
+cp "$FIX/acct/acct.csv" mda/new/1001.1.host
+cp "$F/one.eml" mda/new/1002.1.host
+"$BIN/bfetch" -s spa -d mda >out 2>err
+is "accounting file in a Maildir --delete: exit 1" "$?" 1
+ok "accounting file in a Maildir --delete: says so" \
+    grep -q '^bfetch: mda/new/1001.1.host: an accounting file' err
+is "accounting file in a Maildir --delete: only the message spooled" \
+    "$(ids out)" "<fetch-one@mail.example.org>"
+ok "accounting file in a Maildir --delete: kept" \
+    cmp mda/new/1001.1.host "$FIX/acct/acct.csv"
 
 # ---- the lock: one bfetch per spool ----
 mkfifo release

@@ -3,7 +3,8 @@
 # for this test (tests/dovecot.sh).  imaps, imap with STARTTLS, pop3s and
 # pop3: fetch, no refetch without --delete, --limit, --delete, --move,
 # credentials (netrc, BFETCH_PASSWORD, wrong password), TLS refused
-# without the right CA, a missing folder, a spool that cannot be written.
+# without the right CA, a missing folder, a spool that cannot be written,
+# a stdout that cannot be written.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/dovecot.sh"
 
@@ -114,6 +115,16 @@ BFETCH_PASSWORD=$DV_PASS "$BIN/bfetch" -s sp3 --cacert "$DV_CA" \
     "imaps://$DV_USER@$H:$DV_IMAPS/" >out 2>err
 is "BFETCH_PASSWORD: exit 0" "$?" 0
 is "BFETCH_PASSWORD: fetched" "$(ids out)" "$(want 3 g)"
+# Comments in the netrc file, as libcurl reads them: a word starting
+# with # ends the line.
+{ printf '# old: machine %s login %s password oldpw\n' "$H" "$DV_USER"
+  printf 'machine %s login %s password "%s" # was: password oldpw\n' \
+    "$H" "$DV_USER" "$DV_PASS"; } >netrc3
+chmod 600 netrc3
+"$BIN/bfetch" -s sp3b --cacert "$DV_CA" --netrc-file netrc3 "$IMAPS" \
+    >out 2>err
+is "netrc with comments: exit 0" "$?" 0
+is "netrc with comments: fetched" "$(ids out)" "$(want 3 g)"
 
 # ---- TLS ----
 "$BIN/bfetch" -s sp4 --netrc-file "$DV_NETRC" "$IMAPS" >out 2>err
@@ -199,5 +210,49 @@ find sp6/new -type f >all
 is "with room again: all arrive" "$(ids all | sort -u)" \
     "$( (want 5 j; echo '<big@test.invalid>') | sort)"
 is "with room again: the server is empty" "$(dovecot_count)" 0
+
+# ---- a stdout that cannot be written: what was not printed is neither
+# remembered nor deleted, and the next run prints it ----
+for u in "$IMAPS" "$POP3S"; do
+	s=${u%%:*}
+	dovecot_fill 3 "o$s"
+	bf "spo$s" -d "$u" >/dev/full 2>err
+	is "$s --delete, stdout full: exit 2" "$?" 2
+	ok "$s --delete, stdout full: says so" grep -q '^bfetch: stdout: ' err
+	is "$s --delete, stdout full: nothing deleted" "$(dovecot_count)" 3
+	bf "spo$s" -d "$u" >out 2>err
+	is "$s --delete, then stdout back: exit 0" "$?" 0
+	is "$s --delete, then stdout back: every message printed" "$(ids out)" \
+	    "$(want 3 "o$s")"
+	is "$s --delete, then stdout back: the server is empty" \
+	    "$(dovecot_count)" 0
+	dovecot_fill 2 "k$s"
+	bf "spk$s" "$u" >/dev/full 2>err
+	is "$s, stdout full: exit 2" "$?" 2
+	bf "spk$s" "$u" >out 2>err
+	is "$s, then stdout back: every message printed" "$(ids out)" \
+	    "$(want 2 "k$s")"
+	bf "spk$s" -d "$u" >out 2>err
+	is "$s, then --delete: nothing printed twice" "$(lines out)" 0
+	is "$s, then --delete: the server is empty" "$(dovecot_count)" 0
+done
+# stdout fails part of the way through a batch (a file that reaches its
+# size limit): the paths printed count, the others are fetched again.
+dovecot_fill 40 q
+( trap '' XFSZ; ulimit -f 1 &&
+    exec "$BIN/bfetch" -s spq --cacert "$DV_CA" --netrc-file "$DV_NETRC" \
+    -d "$IMAPS" ) >out 2>err
+is "imaps --delete, stdout fails part-way: exit 2" "$?" 2
+# Only whole lines were printed; the last may be cut short.
+head -n "$(lines out)" out >printed
+ok "imaps --delete, stdout fails part-way: some printed" \
+    test "$(lines printed)" -gt 0 -a "$(lines printed)" -lt 40
+is "imaps --delete, stdout fails part-way: nothing deleted" \
+    "$(dovecot_count)" 40
+bf spq -d "$IMAPS" >out2 2>err
+is "imaps --delete, the next run: exit 0" "$?" 0
+is "imaps --delete, the next run: the others, so each printed once" \
+    "$(cat printed out2 >out3 && ids out3)" "$(want 40 q)"
+is "imaps --delete, the next run: the server is empty" "$(dovecot_count)" 0
 
 done_testing
