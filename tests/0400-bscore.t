@@ -166,18 +166,19 @@ is "one a day: a stronger bounce takes the place of a weaker one" \
 # still in the window compete.  A stronger one older than the window
 # leaves the weaker one counted; a weaker one older than the window
 # leaves room for the next.
-{ rec o1 2024-01-01T13:00:00Z wa@t.example soft mailboxfull 4.2.2 452
-    grey wa@t.example 2024-04-10
-    rec o2 2024-01-01T11:00:00Z wa@t.example hard userunknown 5.1.1 550; } | score >out
+# edge ADDR HOUR1 HOUR2 CLASS2 REASON2 STATUS2 SMTP2: a 25-point soft
+# bounce at HOUR1 of 2024-01-01, a 0-point one 100 days later, then one
+# more at HOUR2 of the first day; the state, score and flags.
+edge() {
+	{ rec o1 "2024-01-01T$2:00:00Z" "$1" soft mailboxfull 4.2.2 452
+	    grey "$1" 2024-04-10
+	    rec o2 "2024-01-01T$3:00:00Z" "$1" "$4" "$5" "$6" "$7"; } | score >/dev/null
+	echo "$(st "$1") $("$BIN/bstate" -d "$DB" get "$1" | cut -f7 | sed 1d | tr '\n' ' ')"
+}
 is "one a day, window edge: the older, stronger bounce does not demote" \
-    "$(st wa@t.example) $("$BIN/bstate" -d "$DB" get wa@t.example | cut -f7 | sed 1d | tr '\n' ' ')" \
-    "counting 25 counted zero - "
-{ rec o1 2024-01-01T01:00:00Z wb@t.example soft mailboxfull 4.2.2 452
-    grey wb@t.example 2024-04-10
-    rec o2 2024-01-01T13:00:00Z wb@t.example soft mailboxfull 4.2.2 452; } | score >out
+    "$(edge wa@t.example 13 11 hard userunknown 5.1.1 550)" "counting 25 counted zero - "
 is "one a day, window edge: a bounce that left the window does not block" \
-    "$(st wb@t.example) $("$BIN/bstate" -d "$DB" get wb@t.example | cut -f7 | sed 1d | tr '\n' ' ')" \
-    "counting 25 counted zero counted "
+    "$(edge wb@t.example 01 13 soft mailboxfull 4.2.2 452)" "counting 25 counted zero counted "
 printf 'perday 0\n' >perday.policy
 { full r@t.example 2024-01-01; rec r2 2024-01-01T18:00:00Z r@t.example soft mailboxfull 4.2.2 452; } |
     score -p perday.policy >out
