@@ -75,12 +75,11 @@ warnx_(const char *what, const char *why)
 }
 
 /* The status for a spool that failed with errno e: a full disk may be
- * cleared by the next run, a missing permission needs someone. */
+ * cleared by the next run, a missing permission needs someone.  (With
+ * a message on stdin, main() makes every failure 75.) */
 static int
-spool_status(const struct run *R, int e)
+spool_status(int e)
 {
-	if (R->stdinmode)
-		return XS_TEMP;
 	switch (e) {
 	case ENOSPC:
 	case EDQUOT:
@@ -99,7 +98,7 @@ spool_fail(struct run *R, int e)
 {
 	R->spool_errno = e;
 	warnx_(bspool_dir(R->sp), strerror(e));
-	return spool_status(R, e);
+	return spool_status(e);
 }
 
 /* Print a spooled path; the pipeline downstream sees it at once. */
@@ -1096,7 +1095,7 @@ bfetch(int argc, char *argv[], int *stdinmode)
 
 	if ((R.sp = bspool_open(spool)) == NULL) {
 		warnx_(spool, strerror(errno));
-		rv = R.stdinmode ? XS_TEMP : XS_SPOOL;
+		rv = XS_SPOOL;
 		goto out;
 	}
 	/* An MTA's message needs no lock: Maildir delivery is safe as it

@@ -429,6 +429,9 @@ cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The subfolders of a Maildir that hold messages, in reading order. */
+static const char *const maildir_subs[] = { "cur", "new" };
+
 /* A growable list of strings. */
 struct strv {
 	char **v;
@@ -493,23 +496,19 @@ list_maildir_sub(const char *dir, const char *sub, struct strv *l,
 static int
 read_maildir(struct loopctx *c, const char *dir, int *bad)
 {
-	static const char *subs[] = { "cur", "new" };
 	struct strv l = { 0 };
 	struct bbuf p = { 0 };
 	int rv = 0;
 
 	for (int i = 0; rv == 0 && i < 2; i++) {
-		l.n = 0;
-		if (list_maildir_sub(dir, subs[i], &l, &p) < 0) {
+		size_t from = l.n;
+		if (list_maildir_sub(dir, maildir_subs[i], &l, &p) < 0) {
 			fail(c, p.s, strerror(errno), bad);
 			continue;
 		}
-		for (size_t k = 0; rv == 0 && k < l.n; k++)
+		for (size_t k = from; rv == 0 && k < l.n; k++)
 			rv = read_path(c, l.v[k], bad);
-		for (size_t k = 0; k < l.n; k++)
-			free(l.v[k]);
 	}
-	l.n = 0;
 	strv_free(&l);
 	bbuf_free(&p);
 	return rv;
@@ -518,7 +517,6 @@ read_maildir(struct loopctx *c, const char *dir, int *bad)
 static int
 is_maildir(const char *path)
 {
-	static const char *subs[] = { "cur", "new" };
 	struct stat st;
 
 	for (int i = 0; i < 2; i++) {
@@ -526,7 +524,7 @@ is_maildir(const char *path)
 		int ok;
 		bbuf_adds(&p, path);
 		bbuf_addc(&p, '/');
-		bbuf_adds(&p, subs[i]);
+		bbuf_adds(&p, maildir_subs[i]);
 		ok = stat(p.s, &st) == 0 && S_ISDIR(st.st_mode);
 		bbuf_free(&p);
 		if (ok)
@@ -912,7 +910,6 @@ out:
 static void
 expand_maildirs(int argc, char **argv, struct strv *l)
 {
-	static const char *subs[] = { "cur", "new" };
 	struct bbuf p = { 0 };
 	struct stat st;
 
@@ -921,7 +918,8 @@ expand_maildirs(int argc, char **argv, struct strv *l)
 		int ok = stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) &&
 		    is_maildir(argv[i]);
 		for (int k = 0; ok && k < 2; k++)
-			ok = list_maildir_sub(argv[i], subs[k], l, &p) == 0;
+			ok = list_maildir_sub(argv[i], maildir_subs[k], l,
+			    &p) == 0;
 		if (ok)
 			continue;
 		while (l->n > before)
