@@ -65,6 +65,7 @@ struct bsdb {
 	int syserr;		/* errno of the first failed write TDB logged */
 	int nosync;		/* BSDB_NOSYNC */
 	char *staged;		/* a new file's temporary name, until published */
+	int stagefd;		/* or its descriptor when it has no name, else -1 */
 	int format;		/* of the file: 0 (empty), 1 to BSDB_FORMAT */
 	struct bbuf key, val;	/* scratch for keys and values */
 	struct bbuf sum, lines;	/* scratch for an entry's parts */
@@ -1048,22 +1049,43 @@ no_links(int e)
 	return e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS;
 }
 
-/*
- * Start a new state file under a temporary name beside path, with its
- * hash table and format header, open in db->tdb.  TDB writes a new
- * file's hash table (4 MB) in place, and a full disk or a crash would
- * leave a file too short for it, which every later open refuses as
- * damaged; publish() links the finished file into place.
- */
-static int
-stage(struct bsdb *db, int tflags)
+/* The directory of a path, to be freed. */
+static char *
+dir_of(const char *path)
 {
-	struct tdb_logging_context log = { tdb_log, db };
+	char *dir = b_strdup(path), *slash;
+
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir] = '\0';
+	else
+		strcpy(dir, ".");
+	return dir;
+}
+
+/* Make the file to stage a new state file in: a file with no name in
+ * path's directory where the system has them (then nothing is left
+ * behind if the program dies before publish()), else a temporary name
+ * beside path.  Its name to open in db->staged; -1 with the reason. */
+static int
+stage_file(struct bsdb *db)
+{
 	struct bbuf tmp = { 0 };
 	mode_t mask = umask(0);
+	char *dir = dir_of(db->path), proc[64];
 	int fd;
 
 	umask(mask);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	free(dir);
+	if (fd >= 0) {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (access(proc, F_OK) == 0) {
+			db->stagefd = fd;
+			db->staged = b_strdup(proc);
+			return 0;
+		}
+		close(fd);
+	}
 	bbuf_adds(&tmp, db->path);
 	bbuf_adds(&tmp, ".XXXXXX");
 	if ((fd = mkstemp(tmp.s)) < 0) {
@@ -1078,11 +1100,28 @@ stage(struct bsdb *db, int tflags)
 		return -1;
 	}
 	close(fd);
+	return 0;
+}
+
+/*
+ * Start a new state file, staged by stage_file(), with its hash table
+ * and format header, open in db->tdb.  TDB writes a new file's hash
+ * table (4 MB) in place, and a full disk or a crash would leave a file
+ * too short for it, which every later open refuses as damaged;
+ * publish() links the finished file into place.
+ */
+static int
+stage(struct bsdb *db, int tflags)
+{
+	struct tdb_logging_context log = { tdb_log, db };
+
+	if (stage_file(db) < 0)
+		return -1;
 	db->err[0] = '\0';
 	db->syserr = 0;
 	errno = 0;
-	db->tdb = tdb_open_ex(tmp.s, BSDB_HASHSIZE, tflags, O_RDWR | O_CREAT,
-	    0666, &log, NULL);
+	db->tdb = tdb_open_ex(db->staged, BSDB_HASHSIZE, tflags,
+	    O_RDWR | O_CREAT, 0666, &log, NULL);
 	if (db->tdb == NULL) {
 		if (db->syserr != 0 || errno != 0)
 			seterr(db, "%s", strerror(db->syserr ? db->syserr :
@@ -1100,13 +1139,18 @@ stage(struct bsdb *db, int tflags)
 static int
 publish(struct bsdb *db)
 {
-	char *dir, *slash;
-	int rv = 0;
-	int e = link(db->staged, db->path) < 0 ? errno : 0;
+	char *dir;
+	int rv = 0, e;
 
-	if (e != 0 && no_links(e))
-		e = access(db->path, F_OK) == 0 ? EEXIST :
-		    rename(db->staged, db->path) < 0 ? errno : 0;
+	if (db->stagefd >= 0)
+		e = linkat(AT_FDCWD, db->staged, AT_FDCWD, db->path,
+		    AT_SYMLINK_FOLLOW) < 0 ? errno : 0;
+	else {
+		e = link(db->staged, db->path) < 0 ? errno : 0;
+		if (e != 0 && no_links(e))
+			e = access(db->path, F_OK) == 0 ? EEXIST :
+			    rename(db->staged, db->path) < 0 ? errno : 0;
+	}
 	if (e == EEXIST) {
 		seterr(db, "made by another program meanwhile");
 		return -2;
@@ -1115,16 +1159,13 @@ publish(struct bsdb *db)
 		seterr(db, "%s", strerror(e));
 		return -1;
 	}
-	unlink(db->staged);
+	if (db->stagefd < 0)
+		unlink(db->staged);
 	free(db->staged);
 	db->staged = NULL;
 	if (db->nosync)
 		return 0;
-	dir = b_strdup(db->path);
-	if ((slash = strrchr(dir, '/')) != NULL)
-		slash[slash == dir] = '\0';
-	else
-		strcpy(dir, ".");
+	dir = dir_of(db->path);
 	if (b_fsyncdir(dir) < 0) {
 		seterr(db, "%s: %s", dir, strerror(errno));
 		rv = -1;
@@ -1133,15 +1174,19 @@ publish(struct bsdb *db)
 	return rv;
 }
 
-/* Drop a staged file that was not published. */
+/* Drop a staged file that was not published, and the descriptor of
+ * one with no name (only once TDB closed its own: closing any
+ * descriptor of a file drops the process's locks on it). */
 static void
 unstage(struct bsdb *db)
 {
-	if (db->staged == NULL)
-		return;
-	unlink(db->staged);
+	if (db->staged != NULL && db->stagefd < 0)
+		unlink(db->staged);
 	free(db->staged);
 	db->staged = NULL;
+	if (db->stagefd >= 0)
+		close(db->stagefd);
+	db->stagefd = -1;
 }
 
 /* Make a missing state file whole or not at all; if another writer
@@ -1177,6 +1222,7 @@ bsdb_open(const char *path, int flags, char **why)
 	int tflags = TDB_INCOMPATIBLE_HASH;
 
 	memset(db, 0, sizeof *db);
+	db->stagefd = -1;
 	db->path = b_strdup(path);
 	db->rdwr = (flags & BSDB_RDWR) != 0;
 	if (flags & BSDB_NOSYNC)
