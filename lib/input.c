@@ -25,6 +25,7 @@ struct reader {
 	char buf[65536];
 	size_t pos, end;
 	off_t base;		/* bytes of the input before buf */
+	off_t limit;		/* bytes to read at most, or -1 */
 	off_t linestart;	/* input offset of the line rd_line read */
 	int eof, err;
 	int lastcr;		/* previous byte was a CR (CRLF pairs) */
@@ -35,10 +36,21 @@ rd_fill(struct reader *r)
 {
 	ssize_t n;
 
+	size_t want = sizeof r->buf;
+
 	if (r->eof)
 		return 0;
+	if (r->limit >= 0) {
+		off_t left = r->limit - r->base - (off_t)r->end;
+		if (left <= 0) {
+			r->eof = 1;
+			return 0;
+		}
+		if (left < (off_t)want)
+			want = (size_t)left;
+	}
 	do
-		n = read(r->fd, r->buf, sizeof r->buf);
+		n = read(r->fd, r->buf, want);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		r->err = errno;
@@ -114,6 +126,10 @@ struct loopctx {
 	 * slot, and slot i is worker i % jobs's: the others only count it. */
 	int jobs, me;
 	unsigned long slot;
+	/* And reads each regular file given only up to its size when the
+	 * workers started (-1: to its end), so that all of them see the
+	 * same messages even while mail is being added to an mbox. */
+	const off_t *sizes;
 };
 
 /* Will the next slot be this process's?  (A message is one slot
@@ -332,7 +348,8 @@ is_from_line(const char *s, size_t n)
 }
 
 static int
-read_stream(struct loopctx *c, int fd, const char *name, int *bad)
+read_stream(struct loopctx *c, int fd, const char *name, off_t limit,
+    int *bad)
 {
 	struct reader *r = b_malloc(sizeof *r);
 	int mbox = -1, rv = 0, mine = next_is_mine(c);
@@ -342,6 +359,7 @@ read_stream(struct loopctx *c, int fd, const char *name, int *bad)
 	r->fd = fd;
 	r->pos = r->end = 0;
 	r->base = r->linestart = 0;
+	r->limit = limit;
 	r->eof = r->err = r->lastcr = 0;
 	bbuf_reset(&c->msg);
 	bbuf_reset(&c->env);
@@ -421,7 +439,7 @@ out:
 }
 
 static int
-read_path(struct loopctx *c, const char *path, int *bad);
+read_path(struct loopctx *c, const char *path, off_t limit, int *bad);
 
 static int
 cmpstr(const void *a, const void *b)
@@ -507,7 +525,7 @@ read_maildir(struct loopctx *c, const char *dir, int *bad)
 			continue;
 		}
 		for (size_t k = from; rv == 0 && k < l.n; k++)
-			rv = read_path(c, l.v[k], bad);
+			rv = read_path(c, l.v[k], -1, bad);
 	}
 	strv_free(&l);
 	bbuf_free(&p);
@@ -534,7 +552,7 @@ is_maildir(const char *path)
 }
 
 static int
-read_path(struct loopctx *c, const char *path, int *bad)
+read_path(struct loopctx *c, const char *path, off_t limit, int *bad)
 {
 	struct stat st;
 	int fd, rv;
@@ -565,7 +583,7 @@ read_path(struct loopctx *c, const char *path, int *bad)
 		return 0;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	rv = read_stream(c, fd, path, bad);
+	rv = read_stream(c, fd, path, limit, bad);
 	close(fd);
 	return rv;
 }
@@ -628,7 +646,7 @@ read_pathlist(struct loopctx *c, int *bad)
 			rv = pipe_acct(c, &line, &cap, n, bad);
 			break;
 		}
-		rv = read_path(c, line, bad);
+		rv = read_path(c, line, -1, bad);
 	}
 	if (ferror(stdin)) {
 		c->err(c->arg, "stdin", strerror(errno));
@@ -654,9 +672,10 @@ run(struct loopctx *c, int argc, char **argv)
 	}
 	for (int i = 0; rv == 0 && i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0)
-			rv = read_stream(c, 0, "-", &bad);
+			rv = read_stream(c, 0, "-", -1, &bad);
 		else
-			rv = read_path(c, argv[i], &bad);
+			rv = read_path(c, argv[i], c->sizes != NULL ?
+			    c->sizes[i] : -1, &bad);
 	}
 	return rv ? rv : bad;
 }
@@ -942,9 +961,18 @@ bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
 			;
 		if (i == argc) {
 			struct strv l = { 0 };
+			off_t *sizes;
+			struct stat st;
 			expand_maildirs(argc, argv, &l);
+			sizes = b_malloc((l.n + 1) * sizeof *sizes);
+			for (size_t k = 0; k < l.n; k++)
+				sizes[k] = stat(l.v[k], &st) == 0 &&
+				    S_ISREG(st.st_mode) ? st.st_size : -1;
+			c.sizes = sizes;
 			rv = l.n > INT_MAX ? -2 :
 			    run_workers(&c, j, (int)l.n, l.v);
+			c.sizes = NULL;
+			free(sizes);
 			strv_free(&l);
 		}
 	}

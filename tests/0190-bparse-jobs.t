@@ -155,4 +155,35 @@ is "a Maildir changing under -P 2: each message there all along, once" \
 ok "a Maildir changing under -P 2: exit status 0 or 1 (moved away)" \
     test "$rv" -le 1
 
+# An mbox that grows while the workers read it, as a live mailbox does:
+# every worker reads it up to its size at the start, so they agree on
+# its messages.  Each message there at the start gives its records once.
+{ echo "From MAILER-DAEMON Tue Nov  4 15:01:17 2014"; cat "$FIX/dsn-postfix.eml"; echo; } >one.msg
+i=0
+while [ $i -lt 2000 ]; do cat one.msg; i=$((i + 1)); done >grow.mbox
+start=$(wc -c <grow.mbox)
+msg=$(cat one.msg)
+(
+	i=0
+	while [ ! -e grow.done ] && [ $i -lt 30000 ]; do
+		printf '%s\n' "$msg" >>grow.mbox
+		i=$((i + 1))
+	done
+) &
+grower=$!
+while [ "$(wc -c <grow.mbox)" -eq "$start" ]; do sleep 0.01; done
+"$BIN/bparse" -P 2 grow.mbox >grow.out 2>grow.err
+rv=$?
+touch grow.done
+wait "$grower"
+is "an mbox growing under -P 2: no worker lost" \
+    "$(grep -c 'workers:' grow.err)" 0
+ok "an mbox growing under -P 2: it grew meanwhile" \
+    test "$(wc -c <grow.mbox)" -gt "$start"
+is "an mbox growing under -P 2: each message there at the start, once" \
+    "$(cut -f1 grow.out | sed 's/.*://' | awk -v s="$start" '$1 < s' | sort | uniq -c | awk '{ print $1 }' | sort | uniq -c | sed 's/^ *//')" \
+    "2000 $per"
+ok "an mbox growing under -P 2: exit status 0 or 1 (a message cut)" \
+    test "$rv" -le 1
+
 done_testing
