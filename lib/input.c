@@ -782,7 +782,7 @@ reap(struct worker *w)
 static void
 why_died(struct loopctx *c, int k, int st)
 {
-	char why[96];
+	char why[128];
 
 	if (WIFSIGNALED(st))
 		snprintf(why, sizeof why, "worker %d killed by signal %d; "
@@ -790,9 +790,11 @@ why_died(struct loopctx *c, int k, int st)
 	else if (WIFEXITED(st) && WEXITSTATUS(st) > 1)
 		snprintf(why, sizeof why, "worker %d failed (exit status %d); "
 		    "records are missing", k + 1, WEXITSTATUS(st));
-	else
-		snprintf(why, sizeof why, "worker %d stopped early; records "
-		    "are missing", k + 1);
+	else	/* it ended well, where the others did not: it saw
+		 * another number of messages */
+		snprintf(why, sizeof why, "worker %d found other messages "
+		    "than the others: the input changed while it was read; "
+		    "records are missing", k + 1);
 	c->err(c->arg, "workers", why);
 }
 
