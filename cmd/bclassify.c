@@ -88,7 +88,7 @@ on_record(void *arg, struct brec *r, const char *raw, const char *why,
 		}
 		if (fputs(raw, stdout) == EOF || putchar('\n') == EOF)
 			return -1;
-		return 0;
+		return c->stream ? flush_if_idle() : 0;
 	}
 	bclass_classify(c->bc, r, &res);
 	if (c->explain)

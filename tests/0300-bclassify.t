@@ -129,6 +129,17 @@ if mkfifo in.fifo out.fifo 2>/dev/null && command -v timeout >/dev/null; then
 	    "$(printf '%s\n' "$first" | cut -f12)" mailboxfull
 	exec 3>&- 4<&-
 	wait $pid
+	# A record and a comment line after it in one write: both come out.
+	"$BIN/bclassify" <in.fifo >out.fifo &
+	pid=$!
+	exec 3>in.fifo 4<out.fifo
+	printf '%s\n# a note\n' "$(rec 'Mailbox full' 5.2.2 552)" >&3
+	got=$(timeout 20 head -n 2 <&4)
+	is "between pipes: a record before a comment comes out whole" \
+	    "$(printf '%s\n' "$got" | sed -n 1p | cut -f12) $(printf '%s\n' "$got" | sed -n 2p)" \
+	    "mailboxfull # a note"
+	exec 3>&- 4<&-
+	wait $pid
 fi
 
 # A full disk is an error, not a short file.
