@@ -191,7 +191,8 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
 	char *fr = bp_field(c->a, blk, "Final-Recipient");
 	char *or = bp_field(c->a, blk, "Original-Recipient");
-	char *st, *addr = NULL, *first, *whole, stbuf[12], sm[4];
+	char *st, *addr = NULL, *fin = NULL, *first, *whole, stbuf[12];
+	char sm[4];
 	struct bres *r;
 
 	/* A block that names no recipient is the report's own fields,
@@ -204,10 +205,16 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	    bp_field(c->a, blk, "Reporting-MTA") != NULL ||
 	    bp_field(c->a, blk, "Arrival-Date") != NULL))
 		return;
+	if (fr != NULL)
+		fin = baddr_norm(c->a, fr);
 	if (or != NULL)
 		addr = baddr_norm(c->a, or);
-	if (addr == NULL && fr != NULL)
-		addr = baddr_norm(c->a, fr);
+	if (addr == NULL)
+		addr = fin;
+	/* The text part names the address the message was last sent to:
+	 * look it up by that one too. */
+	if (fin != NULL && addr != NULL && strcasecmp(fin, addr) == 0)
+		fin = NULL;
 	if ((r = bp_add(c, "dsn")) == NULL)
 		return;
 	r->rcpt = addr;
@@ -236,14 +243,18 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	 * only in the text part, next to the address. */
 	if ((r->diag == NULL || r->diag[0] == '\0') && addr != NULL)
 		r->diag = bp_text_diag(c, addr);
+	if ((r->diag == NULL || r->diag[0] == '\0') && fin != NULL)
+		r->diag = bp_text_diag(c, fin);
 	/* The report's diagnostic rarely says which command was refused;
 	 * the text part often does, and that tells a refused address from
 	 * a refused message. */
 	if (r->diag != NULL && r->diag[0] != '\0' && addr != NULL &&
 	    b_strcasestr(r->diag, "in reply to") == NULL) {
 		/* The transcript is matched on the reply's first line. */
-		char *cmd = bp_command(c, addr, r->diag == whole ? first :
-		    r->diag);
+		const char *line = r->diag == whole ? first : r->diag;
+		char *cmd = bp_command(c, addr, line);
+		if (cmd == NULL && fin != NULL)
+			cmd = bp_command(c, fin, line);
 		if (cmd != NULL && b_strcasestr(r->diag, cmd) == NULL)
 			r->diag = barena_printf(c->a, "%s (%s)", r->diag, cmd);
 	}

@@ -304,4 +304,14 @@ MSG
 is "the sentence the address ends is the diagnostic" \
     "$("$BIN/bparse" "$T/sentence.eml" | cut -f10)" \
     "Address not found. Your message wasn't delivered to gone@example.net."
+# ---- the text names the Final-Recipient, the record the Original ----
+run dsn-forwarded-text.eml
+clean forwarded-text
+rec forwarded-text 1 carla@example.net delayed 4.4.2 421 in1.example.net
+is "forwarded-text: the diagnostic from the text, found by the final address" \
+    "$(col 1 10 "$T/out")" \
+    "(timeout while talking to in1.example.net: 421 4.4.2 connection timed out)"
+is "forwarded-text: the refused command from the text, found by the final address" \
+    "$(col 2 10 "$T/out")" "550 5.1.1 mailbox unknown (in reply to RCPT TO command)"
+
 done_testing
