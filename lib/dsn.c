@@ -186,15 +186,69 @@ block_end(const char *p)
 	}
 }
 
+/* Does the line start with a field name and its colon (not a URL)? */
+static int
+is_field_line(const char *l)
+{
+	const char *p = l;
+
+	while (*p > ' ' && *p < 127 && *p != ':')
+		p++;
+	while (p > l && (*p == ' ' || *p == '\t'))
+		p++;
+	return p > l && *p == ':' && p[1] != '/';
+}
+
+/* A line this long was cut at a fixed width, likely inside a word. */
+#define CUT_WIDTH 100
+
+/*
+ * Some MTAs write the lines of a Diagnostic-Code after the first without
+ * the blank that makes a line a continuation: the lines of a multi-line
+ * reply ("550-..."), or (Gmail) a long reply cut at a fixed width,
+ * wherever that falls.  Such lines, which cannot be fields, go back
+ * onto the field: after a line cut at a fixed width directly, else as
+ * a continuation.
+ */
+static char *
+join_cut_lines(struct barena *a, const char *blk)
+{
+	char *out = barena_alloc(a, strlen(blk) * 2 + 1), *w = out;
+	size_t prev = 0;
+	int indiag = 0;
+
+	for (const char *l = blk; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - l) + 1 : strlen(l);
+		if (*l == ' ' || *l == '\t' || *l == '\n')
+			;
+		else if (is_field_line(l))
+			indiag = b_startcase(l, "Diagnostic-Code");
+		else if (indiag && w > out && w[-1] == '\n') {
+			if (prev >= CUT_WIDTH)
+				w--;
+			else
+				*w++ = ' ';
+		}
+		memcpy(w, l, n);
+		w += n;
+		l += n;
+		prev = n;
+	}
+	*w = '\0';
+	return out;
+}
+
 static void
 dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
-	char *fr = bp_field(c->a, blk, "Final-Recipient");
-	char *or = bp_field(c->a, blk, "Original-Recipient");
-	char *st, *addr = NULL, *fin = NULL, *first, *whole, stbuf[12];
+	char *fr, *or, *st, *addr = NULL, *fin = NULL, *first, *whole, stbuf[12];
 	char sm[4];
 	struct bres *r;
 
+	blk = join_cut_lines(c->a, blk);
+	fr = bp_field(c->a, blk, "Final-Recipient");
+	or = bp_field(c->a, blk, "Original-Recipient");
 	/* A block that names no recipient is the report's own fields,
 	 * unless it says what became of a recipient (an Action and a
 	 * Status, no Reporting-MTA): then the address comes from elsewhere

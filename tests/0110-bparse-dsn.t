@@ -314,4 +314,16 @@ is "forwarded-text: the diagnostic from the text, found by the final address" \
 is "forwarded-text: the refused command from the text, found by the final address" \
     "$(col 2 10 "$T/out")" "550 5.1.1 mailbox unknown (in reply to RCPT TO command)"
 
+# ---- a Diagnostic-Code whose further lines have no leading blank ----
+run dsn-cut-diag.eml
+clean cut-diag
+is "cut-diag: a reply cut at a fixed width is joined as it was cut" \
+    "$(col 1 10 "$T/out")" \
+    "552 5.2.0 2Kx9QrTb7 - gw.mail.example.net This message has been rejected due to content judged to be spam by the community of its users - If you think this is in error, please ask for a review using the following page: <https://example.org/review?id=2Kx9QrTb7>"
+is "cut-diag: the lines of a multi-line reply are joined with blanks" \
+    "$(col 2 10 "$T/out")" \
+    "550-Please turn on SMTP Authentication in your mail client. 550-relay.example.com [192.0.2.7]:25 is not permitted to 550 relay through this server without authentication."
+is "cut-diag: the field after the cut lines is still read" \
+    "$(col 2 3 "$T/out") $(col 2 4 "$T/out")" "ben@example.com failed"
+
 done_testing
