@@ -184,9 +184,11 @@ smtp_scan(const char *text, char out[4], const char *classes)
 			p += 2;
 			continue;
 		}
-		/* "550-Text", "550-5.1.1", SES's "550-'Text'" */
+		/* "550-Text", "550-5.1.1", SES's "550-'Text'" and
+		 * "550-\"5.1.1 Text" */
 		if (p[3] == '-' && !isalpha((unsigned char)p[4]) &&
-		    !isdigit((unsigned char)p[4]) && p[4] != '\'') {
+		    !isdigit((unsigned char)p[4]) && p[4] != '\'' &&
+		    p[4] != '"') {
 			p += 2;
 			continue;
 		}

@@ -612,6 +612,8 @@ test_smtp(void)
 		{ "550-5.1.1 The email account does not exist", "550" },
 		{ "5.1.0 - Unknown address error 550-'No Such User Here'",
 		    "550" },
+		{ "5.1.0 - Unknown address error 550-\"5.1.1 The email "
+		    "account that you tried to reach does not exist", "550" },
 		{ "550: 5.1.1 <a@b.cd>: Recipient address rejected", "550" },
 		{ "retry at 550: later", NULL },
 		{ "SMTP error from remote mail server after RCPT TO:<a@b.cd>: "
