@@ -125,7 +125,7 @@ converter(const char *cs)
 	const size_t nseen = sizeof seen / sizeof seen[0];
 	iconv_t cd;
 
-	if (strlen(cs) >= sizeof seen[0].name)
+	if (cs[0] == '\0' || strlen(cs) >= sizeof seen[0].name)
 		return (iconv_t)-1;
 	for (size_t i = 0; i < nseen; i++)
 		if (seen[i].name[0] != '\0' &&
@@ -167,7 +167,7 @@ part_charset(GMimePart *part, const char *data, size_t n)
 	const char *cs = g_mime_object_get_content_type_parameter(
 	    GMIME_OBJECT(part), "charset");
 
-	if (cs != NULL)
+	if (cs != NULL && cs[0] != '\0')
 		return usable_charset(cs);
 	for (const char *p = data, *e = data + n;
 	    (p = memchr(p, '\x1b', (size_t)(e - p))) != NULL; p++)
@@ -246,6 +246,17 @@ bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 	out = bmime_part_bytes(a, part, &n);
 	if (n > 0 && (cs = part_charset(part, out, n)) != NULL) {
 		iconv_t cd = converter(cs);
+		/* NUL bytes would end the converted text (which comes
+		 * without its length): make them blanks first, unless
+		 * they are half of the charset's characters. */
+		if (g_ascii_strncasecmp(cs, "utf-16", 6) != 0 &&
+		    g_ascii_strncasecmp(cs, "utf-32", 6) != 0 &&
+		    g_ascii_strncasecmp(cs, "ucs-", 4) != 0 &&
+		    g_ascii_strncasecmp(cs, "ucs2", 4) != 0 &&
+		    g_ascii_strncasecmp(cs, "ucs4", 4) != 0)
+			for (char *p = out; (p = memchr(p, '\0',
+			    n - (size_t)(p - out))) != NULL; p++)
+				*p = ' ';
 		if (cd != (iconv_t)-1)
 			conv = g_mime_iconv_strndup(cd, out, n);
 	}
@@ -272,19 +283,22 @@ bmime_headers(struct barena *a, GMimeObject *obj)
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
 	int count = hl != NULL ? g_mime_header_list_get_count(hl) : 0;
 	size_t len = 0, i = 0;
+	int nfields = 0;
 	char *out;
 
 	/* Each field as it came: "Name:" and its raw value, which keeps
 	 * the folding and the line end.  Bounded like a part's text, so
-	 * that searches stay cheap. */
-	for (int k = 0; k < count && len < BP_MAXTEXT; k++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, k);
+	 * that searches stay cheap: the fields that start before the
+	 * bound are copied, then the text is cut at it. */
+	for (; nfields < count && len < BP_MAXTEXT; nfields++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl,
+		    nfields);
 		const char *raw = g_mime_header_get_raw_value(h);
 		len += strlen(g_mime_header_get_name(h)) + 2 +
 		    (raw ? strlen(raw) : 0);
 	}
 	out = barena_alloc(a, len + 1);
-	for (int k = 0; k < count && i < BP_MAXTEXT; k++) {
+	for (int k = 0; k < nfields; k++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, k);
 		const char *name = g_mime_header_get_name(h);
 		const char *raw = g_mime_header_get_raw_value(h);

@@ -186,6 +186,45 @@ if mkfifo "$T/fifo" 2>/dev/null; then
 fi
 expect_error "a missing file" "$T/nonexistent" "No such file or directory"
 
+# A part whose header block holds more than the 4 MiB kept of it, in
+# fields of 20 KB that end just past the bound (the header text is cut
+# there, nothing is written past it).
+{ printf '%s\nContent-Type: multipart/mixed; boundary="BB"\n\n' "$HDR"
+  printf -- '--BB\nContent-Type: text/plain\n\nfailed.\n\n--BB\nReceived: x\n'
+  line=$(head -c 19966 /dev/zero | tr '\0' a)
+  i=0
+  while [ $i -lt 211 ]; do printf 'X-P: %s\n' "$line"; i=$((i + 1)); done
+  printf '\nbody\n--BB--\n'; } >"$T/bighdrs.eml"
+run "a part with 4 MB of header fields" "$T/bighdrs.eml"
+is "a part with 4 MB of header fields: exit status" "$rc" 0
+ok "a part with 4 MB of header fields: no sanitizer or GLib report" quiet_err
+rm -f "$T/bighdrs.eml"
+
+# charset="" is no charset: the text is read as it is (and no converter
+# is opened, and lost, for each such part).
+dsn_part() {	# dsn_part CHARSET-PARAMETER TEXT: a DSN with that text part
+	printf '%s\nContent-Type: multipart/report; report-type=delivery-status; boundary="BB"\n\n' "$HDR"
+	printf -- '--BB\nContent-Type: text/plain%s\n\n%s\n\n' "$1" "$2"
+	printf -- '--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n'
+	printf 'Final-Recipient: rfc822; anna@example.de\nAction: failed\nStatus: 5.0.0\n\n--BB--\n'
+}
+i=0
+while [ $i -lt 20 ]; do
+	i=$((i + 1))
+	printf 'From MAILER-DAEMON Thu Jan  1 00:00:00 2015\n'
+	dsn_part '; charset=""' '<anna@example.de>: host mx.example.de said: 550 5.1.1 unknown user'
+done >"$T/nocharset.mbox"
+expect_records 'charset=""' "$T/nocharset.mbox"
+ok 'charset="": no sanitizer report (no converter lost)' quiet_err
+is 'charset="": the text is read' "$(cut -f5,6 "$T/out" | sort -u)" "5.1.1	550"
+
+# A NUL byte in a Latin-1 part does not end its text.
+dsn_part '; charset=iso-8859-1' "$(printf 'Ung\374ltig.\001\n<anna@example.de>: host mx.example.de said: 550 5.1.1 Benutzer unbekannt')" |
+    tr '\001' '\000' >"$T/nul-latin1.eml"
+expect_records "a NUL in a Latin-1 part" "$T/nul-latin1.eml"
+is "a NUL in a Latin-1 part: the text after it is read" \
+    "$(field 10 "$T/out")" "host mx.example.de said: 550 5.1.1 Benutzer unbekannt"
+
 # Inputs that once broke the parser (found by fuzzing) stay fixed.
 for f in "$FIX"/hostile/*; do
 	[ -f "$f" ] || continue
