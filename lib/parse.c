@@ -342,7 +342,8 @@ static void
 lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
 {
 	const char *pro = g_mime_multipart_get_prologue(mp);
-	const char *p, *e;
+	const char *own = g_mime_multipart_get_boundary(mp);
+	const char *p, *e = NULL;
 	GMimeObject *m;
 	char *bnd, *doc;
 
@@ -351,7 +352,15 @@ lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
 	for (p = pro; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : p)
 		if (p[0] == '-' && p[1] == '-' && p[2] > ' ')
 			break;
-	if (p == NULL || depth >= BP_MAXDEPTH) {
+	if (p != NULL)
+		for (e = p + 2; *e > ' '; e++)
+			;
+	/* A delimiter of the multipart's own boundary that GMime did not
+	 * take ("--b" and a control character): parsing again with it
+	 * would find no parts again. */
+	if (p == NULL || depth >= BP_MAXDEPTH || (own != NULL &&
+	    strlen(own) == (size_t)(e - p - 2) &&
+	    strncmp(own, p + 2, (size_t)(e - p - 2)) == 0)) {
 		c->body = barena_strdup(c->a, pro);
 		c->bodylen = strlen(c->body);
 		/* The report fields may stand in that text too. */
@@ -359,9 +368,6 @@ lost_boundary(struct bctx *c, GMimeMultipart *mp, int depth)
 			c->dsn = c->body;
 		return;
 	}
-	e = p + 2;
-	while (*e > ' ')
-		e++;
 	bnd = barena_strndup(c->a, p + 2, (size_t)(e - p - 2));
 	doc = barena_printf(c->a, "Content-Type: multipart/mixed; "
 	    "boundary=\"%s\"\n\n%s", bnd, pro);

@@ -225,6 +225,19 @@ expect_records "a NUL in a Latin-1 part" "$T/nul-latin1.eml"
 is "a NUL in a Latin-1 part: the text after it is read" \
     "$(field 10 "$T/out")" "host mx.example.de said: 550 5.1.1 Benutzer unbekannt"
 
+# A multipart whose only delimiter-like line is "--" another boundary
+# and a control character: parsed again once with that boundary, then
+# read as text, not parsed again and again (each time a copy).
+{ printf '%s\nContent-Type: multipart/mixed; boundary="AAA"\n\n' "$HDR"
+  printf -- '--B\001\n<anna@example.de>: 550 5.1.1 unknown user\n'
+  head -c $((20 * 1048576)) /dev/zero | tr '\0' x | fold -w 70
+  printf '\n--AAA--\n'; } >"$T/lostbnd.eml"
+run "a lost boundary that parses to nothing" "$T/lostbnd.eml"
+is "a lost boundary that parses to nothing: exit status" "$rc" 0
+is "a lost boundary that parses to nothing: the text is read" \
+    "$(field 3 "$T/out")" "anna@example.de"
+rm -f "$T/lostbnd.eml"
+
 # Inputs that once broke the parser (found by fuzzing) stay fixed.
 for f in "$FIX"/hostile/*; do
 	[ -f "$f" ] || continue
