@@ -329,26 +329,32 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 /*
  * Some MTAs write all recipients' fields without the blank lines that
  * should separate them: a recipient field seen a second time starts the
- * next recipient's block.
+ * next recipient's block, and so does one after the Action or Status
+ * that followed the block's recipient field (an Original-Recipient
+ * after a block that had only a Final-Recipient).
  */
 static void
 dsn_blocks(struct bctx *c, const char *p, const char *e)
 {
-	int fin = 0, orig = 0;
+	int fin = 0, orig = 0, said = 0;
 
 	for (const char *l = p; l < e;) {
 		const char *nl = memchr(l, '\n', (size_t)(e - l));
 		int isfin = b_startcase(l, "Final-Recipient:") ||
 		    b_startcase(l, "Final-Recipient :");
 		int isorig = b_startcase(l, "Original-Recipient:");
-		if ((isfin && fin) || (isorig && orig)) {
+		if ((isfin && fin) || (isorig && orig) ||
+		    ((isfin || isorig) && (fin || orig) && said)) {
 			dsn_block(c, barena_strndup(c->a, p,
 			    (size_t)(l - p)), NULL);
 			p = l;
-			fin = orig = 0;
+			fin = orig = said = 0;
 		}
 		fin |= isfin;
 		orig |= isorig;
+		if ((fin || orig) && (b_startcase(l, "Action:") ||
+		    b_startcase(l, "Status:")))
+			said = 1;
 		l = nl ? nl + 1 : e;
 	}
 	dsn_block(c, barena_strndup(c->a, p, (size_t)(e - p)), NULL);

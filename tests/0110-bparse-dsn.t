@@ -326,4 +326,42 @@ is "cut-diag: the lines of a multi-line reply are joined with blanks" \
 is "cut-diag: the field after the cut lines is still read" \
     "$(col 2 3 "$T/out") $(col 2 4 "$T/out")" "ben@example.com failed"
 
+# ---- recipients' fields with no blank line between them ----
+# The first recipient has only a Final-Recipient; the second, in the
+# order of RFC 3464, an Original-Recipient first: it starts the second
+# block, it is not a second name for the first recipient.
+{
+	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
+	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: text/plain\n\nDelivery failed.\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.com\n\n'
+	printf 'Final-Recipient: rfc822; ines@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf 'Diagnostic-Code: smtp; 550 5.1.1 ines: user unknown\n'
+	printf 'Original-Recipient: rfc822; otto@example.com\nFinal-Recipient: rfc822; otto@mail.example.com\n'
+	printf 'Action: delayed\nStatus: 4.4.1\nDiagnostic-Code: smtp; 451 4.4.1 try later\n\n--r--\n'
+} >"$T/noblank.eml"
+"$BIN/bparse" "$T/noblank.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean noblank
+rec noblank 1 ines@example.net failed 5.1.1 550 -
+rec noblank 2 otto@example.com delayed 4.4.1 451 -
+# A recipient written Final-Recipient first, then Original-Recipient,
+# is one recipient.
+{
+	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
+	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.com\n\n'
+	printf 'Final-Recipient: rfc822; paul@mail.example.com\nOriginal-Recipient: rfc822; paul@example.com\n'
+	printf 'Action: failed\nStatus: 5.1.1\n\n--r--\n'
+} >"$T/finfirst.eml"
+"$BIN/bparse" "$T/finfirst.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean finfirst
+is "finfirst: one record" "$(wc -l <"$T/out")" 1
+rec finfirst 1 paul@example.com failed 5.1.1 - -
+
 done_testing
