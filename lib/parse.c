@@ -688,10 +688,10 @@ report_date(struct bctx *c)
 	if (t < 0 && c->dsn != NULL) {
 		/* The last attempt is when the report was made; arrival
 		 * is when the message came in. */
-		char *v = bp_field(c->a, c->dsn, "Last-Attempt-Date");
-		if (v == NULL)
-			v = bp_field(c->a, c->dsn, "Arrival-Date");
-		t = b_parsedate(v);
+		t = b_parsedate(bp_field(c->a, c->dsn, "Last-Attempt-Date"));
+		if (t < 0)
+			t = b_parsedate(bp_field(c->a, c->dsn,
+			    "Arrival-Date"));
 	}
 	if (t < 0 && c->m->envelope != NULL) {
 		const char *p = c->m->envelope + 5;	/* "From " */

@@ -364,4 +364,20 @@ clean finfirst
 is "finfirst: one record" "$(wc -l <"$T/out")" 1
 rec finfirst 1 paul@example.com failed 5.1.1 - -
 
+# ---- no Date: an unreadable Last-Attempt-Date gives way to Arrival-Date ----
+{
+	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
+	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.com\nArrival-Date: Tue, 4 Nov 2014 16:01:10 +0100\n\n'
+	printf 'Final-Recipient: rfc822; vera@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf 'Last-Attempt-Date: 11/4/2014 4:01:12 PM\n\n--r--\n'
+} >"$T/dates.eml"
+"$BIN/bparse" "$T/dates.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean dates
+is "dates: an unreadable Last-Attempt-Date, then Arrival-Date" \
+    "$(col 1 2 "$T/out")" 2014-11-04T15:01:10Z
+
 done_testing
