@@ -178,3 +178,33 @@ baddr_verp(struct barena *a, const char *addr, const char *prefix)
 	b_lower(out);
 	return baddr_valid(out) ? out : NULL;
 }
+
+/* Does a header's value name more than one address: a comma outside
+ * quotes, comments and angle brackets ("Doe, John" <j@x> names one)? */
+int
+baddr_several(const char *v)
+{
+	int quoted = 0, comment = 0, angle = 0;
+
+	for (; *v; v++) {
+		if (*v == '\\' && v[1] != '\0' && (quoted || comment))
+			v++;
+		else if (quoted)
+			quoted = *v != '"';
+		else if (*v == '"' && comment == 0)
+			quoted = 1;
+		else if (*v == '(')
+			comment++;
+		else if (*v == ')' && comment > 0)
+			comment--;
+		else if (comment > 0)
+			;
+		else if (*v == '<')
+			angle = 1;
+		else if (*v == '>')
+			angle = 0;
+		else if (*v == ',' && !angle)
+			return 1;
+	}
+	return 0;
+}

@@ -211,6 +211,9 @@ int bmsg_loop_jobs(const struct bmsg_jobs *j, int argc, char **argv,
  * "\"a b\"@x", "Name <a@b>") into a lower-case addr-spec.  Returns a
  * string in arena a, or NULL when no address is there. */
 char *baddr_norm(struct barena *a, const char *s);
+/* Does a header's value name more than one address (a comma outside
+ * quotes, comments and angle brackets)? */
+int baddr_several(const char *v);
 /* Does s look like a mail address (local@domain.tld, sane bytes)? */
 int baddr_valid(const char *s);
 /* May the ASCII byte c stand unquoted in a local part (RFC 5322 atext,

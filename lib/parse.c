@@ -523,7 +523,7 @@ own_address(struct bctx *c, const char *addr)
 	    strcmp(v, addr) == 0)
 		return 1;
 	v = bmime_header(c->a, c->msg, "To");
-	return v != NULL && strchr(v, ',') == NULL &&
+	return v != NULL && !baddr_several(v) &&
 	    (v = baddr_norm(c->a, v)) != NULL && strcmp(v, addr) == 0;
 }
 
@@ -599,7 +599,7 @@ fallback_rcpt(struct bctx *c, struct bres *r)
 	}
 	for (int i = 0; c->orighdr != NULL && hdrs[i] != NULL; i++) {
 		char *h = bp_field(c->a, c->orighdr, hdrs[i]);
-		if (h == NULL || strchr(h, ',') != NULL)
+		if (h == NULL || baddr_several(h))
 			continue;
 		if ((v = baddr_norm(c->a, h)) != NULL && !own_address(c, v) &&
 		    !list_address(c, v)) {

@@ -449,7 +449,7 @@ exclusions(struct bctx *c)
 	if (c->from != NULL && (v = baddr_norm(c->a, c->from)) != NULL)
 		c->excl[c->nexcl++] = v;
 	v = bmime_header(c->a, c->msg, "To");
-	if (v != NULL && strchr(v, ',') == NULL &&
+	if (v != NULL && !baddr_several(v) &&
 	    (v = baddr_norm(c->a, v)) != NULL)
 		c->excl[c->nexcl++] = v;
 	for (int i = 0; hdr[i] != NULL && c->orighdr != NULL; i++)

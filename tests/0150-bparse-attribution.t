@@ -171,4 +171,23 @@ sed -i 's/^From: Ann Poster <ann@example.com>$/From: list-owner@lists.example.or
 is "a Received field naming the sender gives no recipient" \
     "$(rcpt "$T/rcvd4.eml")" "- "
 
+# ---- the returned message's To, when the report names no recipient ----
+# A display name with a comma in it still names one address.
+to_rcpt() {	# to_rcpt TO: the recipient bparse gives with that To
+	{
+	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
+	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.com\n\nAction: failed\nStatus: 5.1.1\n\n'
+	printf -- '--r\nContent-Type: text/rfc822-headers\n\n'
+	printf 'From: News <news@example.org>\nTo: %s\nSubject: hi\n\n--r--\n' "$1"
+	} >"$T/to.eml"
+	"$BIN/bparse" "$T/to.eml" | cut -f3
+}
+is "To with a quoted name holding a comma: its address" \
+    "$(to_rcpt '"Doe, John" <john.doe@example.com>')" john.doe@example.com
+is "To with two addresses: none of them" \
+    "$(to_rcpt 'john.doe@example.com, jane@example.com')" -
+
 done_testing

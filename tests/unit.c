@@ -496,6 +496,18 @@ test_addr(void)
 	ok(!baddr_valid("a@b"), "baddr_valid refuses a@b");
 	ok(!baddr_valid("a b@c.de"), "baddr_valid refuses a blank");
 	ok(!baddr_valid("a@b.c\001d"), "baddr_valid refuses a control byte");
+	ok(!baddr_several("\"Doe, John\" <john.doe@example.com>"),
+	    "baddr_several: a comma in a quoted name is one address");
+	ok(!baddr_several("john@example.com (Doe, John)"),
+	    "baddr_several: a comma in a comment is one address");
+	ok(!baddr_several("<\"a,b\"@example.com>"),
+	    "baddr_several: a comma in a quoted local part is one address");
+	ok(baddr_several("a@example.com, b@example.com"),
+	    "baddr_several: two addresses");
+	ok(baddr_several("\"Doe, J\" <j@example.com>, k@example.com"),
+	    "baddr_several: a quoted name, then a second address");
+	ok(baddr_several("\"a\\\"b\" <a@example.com>, c@example.com"),
+	    "baddr_several: an escaped quote does not end the name");
 	barena_free(&a);
 }
 
