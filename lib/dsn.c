@@ -202,13 +202,39 @@ is_field_line(const char *l)
 /* A line this long was cut at a fixed width, likely inside a word. */
 #define CUT_WIDTH 100
 
+/* Is the line a field of a delivery report (RFC 3464, or an X- one)?
+ * After a line cut at a fixed width, "ip: [192.0.2.1]" is not. */
+static int
+report_field(const char *l)
+{
+	static const char *const names[] = { "Original-Recipient",
+	    "Final-Recipient", "Action", "Status", "Remote-MTA",
+	    "Diagnostic-Code", "Last-Attempt-Date", "Final-Log-ID",
+	    "Will-Retry-Until", "Reporting-MTA", "DSN-Gateway",
+	    "Received-From-MTA", "Arrival-Date", "Original-Envelope-Id",
+	    "X-", NULL };
+
+	for (int i = 0; names[i] != NULL; i++)
+		if (b_startcase(l, names[i]))
+			return 1;
+	return 0;
+}
+
+/* Does the line start with an SMTP reply code ("550-", "550 ")? */
+static int
+reply_line(const char *l)
+{
+	return l[0] >= '2' && l[0] <= '5' && isdigit((unsigned char)l[1]) &&
+	    isdigit((unsigned char)l[2]) && (l[3] == '-' || l[3] == ' ');
+}
+
 /*
  * Some MTAs write the lines of a Diagnostic-Code after the first without
  * the blank that makes a line a continuation: the lines of a multi-line
  * reply ("550-..."), or (Gmail) a long reply cut at a fixed width,
- * wherever that falls.  Such lines, which cannot be fields, go back
- * onto the field: after a line cut at a fixed width directly, else as
- * a continuation.
+ * wherever that falls.  Such lines, which are not fields of the report,
+ * go back onto the field: after a line cut at a fixed width directly
+ * (unless they start a reply line), else as a continuation.
  */
 static char *
 join_cut_lines(struct barena *a, const char *blk)
@@ -220,12 +246,14 @@ join_cut_lines(struct barena *a, const char *blk)
 	for (const char *l = blk; *l;) {
 		const char *nl = strchr(l, '\n');
 		size_t n = nl != NULL ? (size_t)(nl - l) + 1 : strlen(l);
+		int cut = prev >= CUT_WIDTH && !reply_line(l);
 		if (*l == ' ' || *l == '\t' || *l == '\n')
 			;
-		else if (is_field_line(l))
+		else if (is_field_line(l) && (!indiag || !cut ||
+		    report_field(l)))
 			indiag = b_startcase(l, "Diagnostic-Code");
 		else if (indiag && w > out && w[-1] == '\n') {
-			if (prev >= CUT_WIDTH)
+			if (cut)
 				w--;
 			else
 				*w++ = ' ';

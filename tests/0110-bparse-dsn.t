@@ -325,6 +325,12 @@ is "cut-diag: the lines of a multi-line reply are joined with blanks" \
     "550-Please turn on SMTP Authentication in your mail client. 550-relay.example.com [192.0.2.7]:25 is not permitted to 550 relay through this server without authentication."
 is "cut-diag: the field after the cut lines is still read" \
     "$(col 2 3 "$T/out") $(col 2 4 "$T/out")" "ben@example.com failed"
+is "cut-diag: a cut line that starts like a field is not one" \
+    "$(col 3 10 "$T/out")" \
+    "550-5.7.26 This mail is unauthenticated. For this message, DKIM checks did not pass and SPF check for [example.org] did not pass with ip: [192.0.2.1]. To best protect our users from spam, the message has been blocked."
+is "cut-diag: a reply line after a long line is joined with a blank" \
+    "$(col 4 10 "$T/out")" \
+    "550-5.7.1 Message rejected because the sending server is listed on a reputation blocklist we use 550 5.7.1 Please see https://postmaster.example.net/ for details"
 
 # ---- recipients' fields with no blank line between them ----
 # The first recipient has only a Final-Recipient; the second, in the
