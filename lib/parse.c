@@ -225,6 +225,23 @@ looks_dsn(const char *t)
 	    (b_strcasestr(t, "\nStatus:") || b_strcasestr(t, "\nAction:"));
 }
 
+/* Where the report's fields start in a text that looks_dsn(): its
+ * first line of a report field. */
+static size_t
+report_start(const char *t)
+{
+	static const char *const names[] = { "Reporting-MTA:",
+	    "Original-Recipient:", "Final-Recipient:", "Action:", "Status:",
+	    NULL };
+
+	for (const char *l = t; l != NULL; l = strchr(l, '\n'),
+	    l = l ? l + 1 : l)
+		for (int i = 0; names[i] != NULL; i++)
+			if (b_startcase(l, names[i]))
+				return (size_t)(l - t);
+	return strlen(t);
+}
+
 /* Does the part's header hold fields only a message has?  (Not the
  * Message-ID: some MTAs give every part of a bounce one.) */
 static int
@@ -295,7 +312,10 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 	    ct_is(ct, "message", "global-delivery-status") ||
 	    ct_is(ct, "text", "delivery-status")) {
 		t = bmime_part_text(c->a, GMIME_PART(o), &n);
-		c->dsn = append_text(c, c->dsn, t);
+		/* A report part says it better than the text part whose
+		 * lines looked like one (the same fields, in prose). */
+		c->dsn = c->dsnintext ? t : append_text(c, c->dsn, t);
+		c->dsnintext = 0;
 		return;
 	}
 	if (ct_is(ct, "message", "feedback-report")) {
@@ -316,9 +336,16 @@ leaf(struct bctx *c, GMimeObject *o, int inorig)
 	t = bmime_part_text(c->a, GMIME_PART(o), &n);
 	if (ct_is(ct, "text", "html"))
 		t = b_html_text(c->a, t, n, &n);
+	/* A text part that holds the report's fields: they are the
+	 * report (unless a report part comes), and the prose before them
+	 * is the bounce's text as well. */
 	if (looks_dsn(t) && c->dsn == NULL) {
 		c->dsn = t;
-		return;
+		c->dsnintext = 1;
+		n = report_start(t);
+		if (n == 0)
+			return;
+		t = barena_strndup(c->a, t, n);
 	}
 	/* An attached text/plain file is usually the returned message. */
 	if (cd != NULL && g_mime_content_disposition_is_attachment(cd) &&

@@ -62,6 +62,7 @@ struct bctx {
 	GMimeObject *msg;	/* the message's top part */
 	char *subject, *from;	/* decoded, or NULL */
 	char *dsn;		/* delivery-status text (all such parts) */
+	int dsnintext;		/* dsn is a text part's, with its prose */
 	char *arf;		/* feedback-report text */
 	char *body;		/* the bounce's own text parts, UTF-8 */
 	size_t bodylen;

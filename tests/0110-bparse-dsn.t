@@ -386,4 +386,39 @@ clean dates
 is "dates: an unreadable Last-Attempt-Date, then Arrival-Date" \
     "$(col 1 2 "$T/out")" 2014-11-04T15:01:10Z
 
+# ---- a text part that holds the report's fields ----
+# Its prose before the fields is the bounce's text, where the reply is.
+prose='The mail system\n\n<rosa@example.com>: host mx.example.com[198.51.100.7] said: 550 5.1.1\n    <rosa@example.com>: Recipient address rejected: User unknown (in reply to RCPT\n    TO command)\n\n'
+fields='Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; rosa@example.com\nAction: failed\nStatus: 5.1.1\n'
+{
+	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+	printf 'Content-Type: text/plain\n\n'
+	printf "$prose$fields"
+} >"$T/textfields.eml"
+"$BIN/bparse" "$T/textfields.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean textfields
+rec textfields 1 rosa@example.com failed 5.1.1 550 -
+is "textfields: the reply from the prose before the fields" \
+    "$(col 1 10 "$T/out")" \
+    "host mx.example.com[198.51.100.7] said: 550 5.1.1 <rosa@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)"
+# Such a text part, then a report part: the report part's fields alone.
+{
+	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: text/plain\n\n'
+	printf "$prose$fields"
+	printf -- '\n--r\nContent-Type: message/delivery-status\n\n'
+	printf "$fields"
+	printf 'Diagnostic-Code: smtp; 550 5.1.1 <rosa@example.com>: user unknown\n\n--r--\n'
+} >"$T/textandreport.eml"
+"$BIN/bparse" "$T/textandreport.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean textandreport
+is "textandreport: one record" "$(wc -l <"$T/out")" 1
+is "textandreport: the report part's diagnostic" "$(col 1 10 "$T/out")" \
+    "550 5.1.1 <rosa@example.com>: user unknown (in reply to RCPT TO command)"
+
 done_testing
