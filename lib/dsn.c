@@ -37,10 +37,18 @@ diag_code(char *v, const char *type)
 
 	if (v == NULL)
 		return NULL;
+	size_t n = strlen(type) - 1;	/* the type without its ';' */
+
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (b_startcase(p, type))
-		return b_trim(p + strlen(type));
+	/* "smtp;", and "smtp ;" as a few MTAs write it */
+	if (g_ascii_strncasecmp(p, type, n) == 0) {
+		char *q = p + n;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == ';')
+			return b_trim(q + 1);
+	}
 	return b_trim(p);
 }
 
@@ -267,6 +275,49 @@ join_cut_lines(struct barena *a, const char *blk)
 	return out;
 }
 
+/*
+ * An address of type utf-8 (RFC 6533) escapes characters as "\x{HHHH}"
+ * (all of them that are not ASCII in a message/delivery-status, some in
+ * a message/global-delivery-status): the value with them written in
+ * UTF-8.  Values of other types are returned as they are.
+ */
+static char *
+utf8_addr(struct barena *a, char *v)
+{
+	const char *p = v;
+	char *out, *w;
+
+	if (v == NULL)
+		return NULL;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (g_ascii_strncasecmp(p, "utf-8", 5) != 0 ||
+	    strstr(p, "\\x{") == NULL)
+		return v;
+	out = w = barena_alloc(a, strlen(v) + 1);
+	for (p = v; *p;) {
+		unsigned long cp = 0;
+		int n = 0;
+		if (p[0] == '\\' && p[1] == 'x' && p[2] == '{')
+			while (n < 6 && isxdigit((unsigned char)p[3 + n])) {
+				cp = cp * 16 + (unsigned long)g_ascii_xdigit_value(
+				    p[3 + n]);
+				n++;
+			}
+		/* Four bytes of UTF-8 take no more room than the escape
+		 * ("\x{HHHH}" and more). */
+		if (n == 0 || p[3 + n] != '}' || cp == 0 || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF)) {
+			*w++ = *p++;
+			continue;
+		}
+		w += g_unichar_to_utf8((gunichar)cp, w);
+		p += 4 + n;
+	}
+	*w = '\0';
+	return out;
+}
+
 static void
 dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
@@ -275,8 +326,8 @@ dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 	struct bres *r;
 
 	blk = join_cut_lines(c->a, blk);
-	fr = bp_field(c->a, blk, "Final-Recipient");
-	or = bp_field(c->a, blk, "Original-Recipient");
+	fr = utf8_addr(c->a, bp_field(c->a, blk, "Final-Recipient"));
+	or = utf8_addr(c->a, bp_field(c->a, blk, "Original-Recipient"));
 	/* A block that names no recipient is the report's own fields,
 	 * unless it says what became of a recipient (an Action and a
 	 * Status, no Reporting-MTA): then the address comes from elsewhere

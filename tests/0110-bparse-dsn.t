@@ -421,4 +421,39 @@ is "textandreport: one record" "$(wc -l <"$T/out")" 1
 is "textandreport: the report part's diagnostic" "$(col 1 10 "$T/out")" \
     "550 5.1.1 <rosa@example.com>: user unknown (in reply to RCPT TO command)"
 
+# ---- RFC 6533: addresses of type utf-8, with \\x{HHHH} escapes ----
+{
+	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.org\n\n'
+	printf 'Original-Recipient: utf-8; j\\x{E9}r\\x{F4}me@example.net\nAction: failed\nStatus: 5.1.1\n\n'
+	printf 'Final-Recipient: utf-8; ren\\x{E9}e\\x{2B}news@example.net\nAction: failed\nStatus: 5.1.1\n\n'
+	printf -- '--r\nContent-Type: message/global-delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.org\n\n'
+	printf 'Final-Recipient: utf-8; zo\303\253\\x{2B}a@ex\303\244mple.net\nAction: failed\nStatus: 5.1.1\n\n--r--\n'
+} >"$T/utf8addr.eml"
+"$BIN/bparse" "$T/utf8addr.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean utf8addr
+is "utf8addr: the escapes decoded, one record each" "$(cut -f3 "$T/out" | tr '\n' ' ')" \
+    "$(printf 'j\303\251r\303\264me@example.net ren\303\251e+news@example.net zo\303\253+a@ex\303\244mple.net ')"
+
+# ---- "smtp ;": a blank before the type's semicolon ----
+{
+	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\n'
+	printf 'Reporting-MTA: dns; mx.example.org\n\n'
+	printf 'Final-Recipient: rfc822; ugo@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf 'Diagnostic-Code: SMTP ; 550 5.1.1 No such user\n\n--r--\n'
+} >"$T/smtpsemi.eml"
+"$BIN/bparse" "$T/smtpsemi.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean smtpsemi
+is "smtpsemi: the type is not part of the diagnostic" "$(col 1 10 "$T/out")" \
+    "550 5.1.1 No such user"
+
 done_testing
