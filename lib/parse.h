@@ -85,6 +85,8 @@ struct bctx {
 	char *acct_id;		/* tracking id from the record itself
 				 * (accounting, unsubscribe token) */
 	time_t date;
+	/* The line start last found by line_of(): for ls_at in ls_base. */
+	const char *ls_base, *ls_at, *ls;
 	struct bres res[BP_MAXRES];
 	int nres;
 };

@@ -138,6 +138,24 @@ line_start(const char *base, const char *p)
 	return p;
 }
 
+/* line_start() for the addresses of a text, which come in order: from
+ * the start found for the one before, so that a long line with many
+ * of them is not walked back over for each. */
+static const char *
+line_of(struct bctx *c, const char *base, const char *p)
+{
+	if (c->ls_base == base && c->ls_at != NULL && p >= c->ls_at) {
+		const char *nl = memrchr(c->ls_at, '\n',
+		    (size_t)(p - c->ls_at));
+		if (nl != NULL)
+			c->ls = nl + 1;
+	} else
+		c->ls = line_start(base, p);
+	c->ls_base = base;
+	c->ls_at = p;
+	return c->ls;
+}
+
 /* Are the bytes of [p, e) all in set? */
 static int
 only_of(const char *p, const char *e, const char *set)
@@ -269,7 +287,7 @@ next_addr(struct bctx *c, const char *base, const char *p, const char *e,
 		addr = barena_strndup(c->a, a, (size_t)(b - a));
 		b_lower(addr);
 		if (!baddr_valid(addr) || excluded(c, addr,
-		    line_start(base, a), a) || !failed_one(c, addr))
+		    line_of(c, base, a), a) || !failed_one(c, addr))
 			continue;
 		*where = a;
 		*end = b;

@@ -238,6 +238,18 @@ is "a lost boundary that parses to nothing: the text is read" \
     "$(field 3 "$T/out")" "anna@example.de"
 rm -f "$T/lostbnd.eml"
 
+# A reply line of 2 MB quoting 80,000 addresses: read in one pass over
+# the line, not once per address (which took minutes).
+{ printf '%s\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain\n\n' "$HDR"
+  printf 'The mail system\n\n<anna@example.org>: host mx said: 550 5.1.1 unknown '
+  awk 'BEGIN { for (i = 0; i < 80000; i++) printf "postmaster@example%d.net, ", i }'
+  printf '\n'; } >"$T/longline.eml"
+run "a line of 80,000 addresses" "$T/longline.eml"
+is "a line of 80,000 addresses: exit status" "$rc" 0
+is "a line of 80,000 addresses: the one recipient" "$(cut -f3 "$T/out")" \
+    "anna@example.org"
+rm -f "$T/longline.eml"
+
 # Inputs that once broke the parser (found by fuzzing) stay fixed.
 for f in "$FIX"/hostile/*; do
 	[ -f "$f" ] || continue
