@@ -138,6 +138,33 @@ line_start(const char *base, const char *p)
 	return p;
 }
 
+/* The first mention of addr in [s, s + n) as an address of its own, not
+ * inside a longer one ("bob@x" in "jimbob@x" or "bob@x.example"). */
+static const char *
+addr_in(const char *s, size_t n, const char *addr)
+{
+	const char *e = s + n, *p = s;
+	size_t len = strlen(addr);
+
+	while (p < e && (p = b_memcasemem(p, (size_t)(e - p), addr)) !=
+	    NULL) {
+		const char *q = p + len;
+		/* atext, but not what opens an address in quotes
+		 * ('bob@x') or X.400 ("SMTP=bob@x", "/bob@x") */
+		int before = p > s && ((baddr_atext((unsigned char)p[-1]) &&
+		    p[-1] != '\'' && p[-1] != '=' && p[-1] != '/') ||
+		    (unsigned char)p[-1] >= 0x80);
+		int after = q < e && (isalnum((unsigned char)*q) ||
+		    *q == '-' || *q == '_' || (unsigned char)*q >= 0x80 ||
+		    (*q == '.' && q + 1 < e &&
+		    isalnum((unsigned char)q[1])));
+		if (!before && !after)
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 /* line_start() for the addresses of a text, which come in order: from
  * the start found for the one before, so that a long line with many
  * of them is not walked back over for each. */
@@ -491,7 +518,7 @@ failed_list(struct bctx *c, const char *s, const char *e)
 
 	c->xfr_only = 0;
 	for (int i = 0; i < n && !c->xfr_only; i++)
-		c->xfr_only = b_memcasemem(s, (size_t)(e - s), xfr[i]) != NULL;
+		c->xfr_only = addr_in(s, (size_t)(e - s), xfr[i]) != NULL;
 }
 
 /* Does the line at l open with an SMTP reply code ("550 ", "550-")? */
@@ -837,8 +864,7 @@ from_preamble(struct bctx *c, const char *s, const char *e, int n)
 	char *pre;
 
 	for (int i = c->nres - n; i < c->nres; i++) {
-		const char *p = b_memcasemem(s, (size_t)(e - s),
-		    c->res[i].rcpt);
+		const char *p = addr_in(s, (size_t)(e - s), c->res[i].rcpt);
 		if (p != NULL && p < first)
 			first = line_start(c->body, p);
 	}
@@ -1070,7 +1096,7 @@ said_at(struct bctx *c, const char *p, const char *addr, const char *e)
 	const char *q, *l;
 
 	while (alone_on_line(line_start(c->body, p), p, n) &&
-	    (q = b_memcasemem(p + n, (size_t)(e - p - n), addr)) != NULL) {
+	    (q = addr_in(p + n, (size_t)(e - p - n), addr)) != NULL) {
 		/* the lines between: blank, or rules and banners, and at
 		 * least one (the next line is the list going on) */
 		int between = 0;
@@ -1137,7 +1163,7 @@ bp_text_diag(struct bctx *c, const char *addr)
 	bp_text_section(c);
 	s = c->sec_s;
 	e = c->sec_e;
-	if ((p = b_memcasemem(s, (size_t)(e - s), addr)) == NULL)
+	if ((p = addr_in(s, (size_t)(e - s), addr)) == NULL)
 		return NULL;
 	p = said_at(c, p, addr, e);
 	pe = p + strlen(addr);
@@ -1211,7 +1237,7 @@ bp_command(struct bctx *c, const char *addr, const char *diag)
 		ee = strchr(re, '\n');
 		if (ee == NULL)
 			ee = re + strlen(re);
-		if (b_memcasemem(re, (size_t)(ee - re), addr) != NULL ||
+		if (addr_in(re, (size_t)(ee - re), addr) != NULL ||
 		    (diag != NULL && strlen(diag) > 8 &&
 		    (size_t)(ee - re) >= strlen(diag) &&
 		    strncasecmp(re, diag, strlen(diag)) == 0))

@@ -456,4 +456,23 @@ clean smtpsemi
 is "smtpsemi: the type is not part of the diagnostic" "$(col 1 10 "$T/out")" \
     "550 5.1.1 No such user"
 
+# ---- the text names an address inside a longer one before its own ----
+{
+	printf 'From: Mail Delivery Subsystem <MAILER-DAEMON@smtp.example.jp>\nTo: <shop@example.jp>\n'
+	printf 'Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	printf -- '--r\n\n   ----- The following addresses had permanent fatal errors -----\n'
+	printf '<jimbob@example.ne.jp>\n    (reason: 552 5.2.2 Mailbox full)\n'
+	printf '<bob@example.ne.jp>\n    (reason: 550 5.1.1 User unknown)\n\n'
+	printf -- '--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; smtp.example.jp\n\n'
+	printf 'Final-Recipient: RFC822; jimbob@example.ne.jp\nAction: failed\nStatus: 5.2.2\n\n'
+	printf 'Final-Recipient: RFC822; bob@example.ne.jp\nAction: failed\nStatus: 5.1.1\n\n--r--\n'
+} >"$T/substr.eml"
+"$BIN/bparse" "$T/substr.eml" >"$T/out" 2>"$T/err"
+rc=$?
+clean substr
+rec substr 2 bob@example.ne.jp failed 5.1.1 550 -
+is "substr: bob's own reason, not jimbob's" "$(col 2 10 "$T/out")" \
+    "(reason: 550 5.1.1 User unknown)"
+
 done_testing
