@@ -893,11 +893,27 @@ from_preamble(struct bctx *c, const char *s, const char *e, int n)
 	return n;
 }
 
+/*
+ * Is the bounce a delay warning?  Its words are looked for in the text
+ * before the returned message (which ends at e) and in the Subject,
+ * unless the Subject opens as a failure's does and goes on with the
+ * returned message's ("Undeliverable: Kickoff delayed to Monday").
+ */
 static int
-is_delay(struct bctx *c, const struct btext_fmt *f)
+is_delay(struct bctx *c, const struct btext_fmt *f, const char *e)
 {
-	return f->delayed || bt_any(c->subject, BT_DELAY_SUBJECT) ||
-	    bt_any(c->body, BT_DELAY_BODY);
+	static const char *const failed[] = { "undeliverable",
+	    "undelivered", "returned mail", "failure notice",
+	    "mail delivery failed", "delivery status notification (failure)",
+	    "non remis", "unzustellbar", NULL };
+	int subj = c->subject != NULL;
+
+	for (int i = 0; subj && failed[i] != NULL; i++)
+		if (b_startcase(c->subject, failed[i]))
+			subj = 0;
+	return f->delayed || (subj && bt_any(c->subject, BT_DELAY_SUBJECT)) ||
+	    bt_any(barena_strndup(c->a, c->body, (size_t)(e - c->body)),
+	    BT_DELAY_BODY);
 }
 
 /* The error section of format f in the bounce's text; the returned
@@ -987,7 +1003,7 @@ run_format(struct bctx *c, const struct btext_fmt *f)
 	int n;
 
 	find_section(c, f, &s, &e);
-	c->delay = is_delay(c, f);
+	c->delay = is_delay(c, f, e);
 	c->before = f->before;
 	exclusions(c);
 	failed_list(c, s, e);

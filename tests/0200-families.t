@@ -84,6 +84,20 @@ is "every detector has a fixture" \
     "$(comm -23 "$T/detectors" "$T/covered" | tr '\n' ' ')" ""
 ok "the format table was read" test "$(wc -l <"$T/detectors")" -gt 40
 
+# ---- delay words that belong to the returned message ----
+# A failure whose returned message says "will keep trying", and one
+# whose Subject goes on with the returned message's "delayed", stay
+# failures.
+sed '/^Spring is here\.$/a\
+Your order has not yet been delivered; we will keep trying.' \
+    "$FAM/qmail-1.eml" >"$T/qmail-words.eml"
+is "a returned message's delay words: still failed" \
+    "$("$BIN/bparse" "$T/qmail-words.eml" | cut -f4 | sort -u)" failed
+sed 's/^Subject: Undeliverable: Project kickoff$/Subject: Undeliverable: Project kickoff delayed to Monday/' \
+    "$FAM/exchange2007-1.eml" >"$T/exch-delayed.eml"
+is "Undeliverable: and a subject that says delayed: still failed" \
+    "$("$BIN/bparse" "$T/exch-delayed.eml" | cut -f4)" failed
+
 # ---- the corpus: one real sample per family ----
 if [ ! -d "$CORPUS/maildir/bsd" ]; then
 	_n=$((_n + 1))
