@@ -79,6 +79,7 @@ struct bctx {
 	const struct btext_fmt *fmt;	/* the text format, once looked up */
 	int fmt_done;
 	const char *sec_s, *sec_e;	/* its error section in body */
+	char *own;		/* body before the returned message, once cut */
 	int cmd_hint;		/* 1: the text may name SMTP commands,
 				 * -1: it does not, 0: not looked yet */
 	int before;		/* the format's reason precedes the list */

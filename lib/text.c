@@ -828,6 +828,25 @@ failed_header(struct bctx *c, const struct btext_fmt *f, const char *s,
 	return n;
 }
 
+/* The bounce's own text: the body before a returned message in it (up
+ * to a generic end marker, or a paragraph of header lines). */
+static const char *
+own_text(struct bctx *c)
+{
+	const char *s = c->body, *e, *p;
+	size_t len;
+
+	if (c->own != NULL || s == NULL)
+		return c->own != NULL ? c->own : s;
+	e = s + strlen(s);
+	if ((p = first_of(s, e, BT_END, &len)) != NULL)
+		e = p + len;	/* the marker says the format too */
+	if ((p = headers_start(s, e)) != NULL)
+		e = p;
+	c->own = barena_strndup(c->a, s, (size_t)(e - s));
+	return c->own;
+}
+
 static int
 fmt_matches(struct bctx *c, const struct btext_fmt *f)
 {
@@ -844,7 +863,9 @@ fmt_matches(struct bctx *c, const struct btext_fmt *f)
 		return 0;
 	if (f->subject != NULL && !bt_any(c->subject, f->subject))
 		return 0;
-	if (f->body != NULL && !bt_any(c->body, f->body))
+	/* Words in the returned message (a link to Google Groups) say
+	 * nothing of the bounce's format. */
+	if (f->body != NULL && !bt_any(own_text(c), f->body))
 		return 0;
 	if (f->header != NULL && !bt_any(c->tophdr, f->header))
 		return 0;

@@ -98,6 +98,12 @@ sed 's/^Subject: Undeliverable: Project kickoff$/Subject: Undeliverable: Project
 is "Undeliverable: and a subject that says delayed: still failed" \
     "$("$BIN/bparse" "$T/exch-delayed.eml" | cut -f4)" failed
 
+# ---- format words that belong to the returned message ----
+sed 's|^The link to the album is in the chat\.$|The album: https://groups.google.com/g/photos|' \
+    "$FAM/gmail-1.eml" >"$T/gmail-groups.eml"
+is "a Google Groups link in the returned message: still gmail" \
+    "$("$BIN/bparse" "$T/gmail-groups.eml" | cols | flat)" "$(flat <"$FAM/gmail-1.expect")"
+
 # ---- the corpus: one real sample per family ----
 if [ ! -d "$CORPUS/maildir/bsd" ]; then
 	_n=$((_n + 1))
