@@ -691,6 +691,15 @@ emit_all(struct bctx *c, bparse_emit_fn emit, void *arg)
 		}
 		if (repeated(c, i))
 			continue;
+		/* A diagnostic holds at most DIAG_MAX bytes, cut between
+		 * characters. */
+		if (r->diag != NULL && strlen(r->diag) > DIAG_MAX) {
+			size_t n = DIAG_MAX;
+			while (n > 0 && ((unsigned char)r->diag[n] & 0xC0) ==
+			    0x80)
+				n--;
+			r->diag = barena_strndup(c->a, r->diag, n);
+		}
 		rec.f[BF_SOURCE] = c->m->source;
 		rec.f[BF_DATE] = date;
 		rec.f[BF_RCPT] = r->rcpt;

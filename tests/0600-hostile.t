@@ -250,6 +250,20 @@ is "a line of 80,000 addresses: the one recipient" "$(cut -f3 "$T/out")" \
     "anna@example.org"
 rm -f "$T/longline.eml"
 
+# Long text on both sides of the address: the diagnostic made of the
+# words before it and after it still holds at most 1200 bytes, cut
+# between characters.
+{ printf '%s\nSubject: Undelivered Mail Returned to Sender\nContent-Type: text/plain; charset=utf-8\n\n' "$HDR"
+  printf 'Your message could not be delivered'
+  awk 'BEGIN { for (i = 0; i < 60; i++) printf " because of a probl\303\251m" }'
+  printf ' to <user@example.org>'
+  awk 'BEGIN { for (i = 0; i < 60; i++) printf " for a r\303\251ason that is long" }'
+  printf '\n'; } >"$T/longdiag.eml"
+expect_records "a diagnostic of more than 1200 bytes" "$T/longdiag.eml"
+field 10 "$T/out" >"$T/diag"
+ok "a diagnostic of more than 1200 bytes: cut at 1200 bytes at most" \
+    test "$(tr -d '\n' <"$T/diag" | wc -c)" -le 1200 -a "$(wc -c <"$T/diag")" -gt 1000
+
 # Inputs that once broke the parser (found by fuzzing) stay fixed.
 for f in "$FIX"/hostile/*; do
 	[ -f "$f" ] || continue
