@@ -332,14 +332,26 @@ is "cut-diag: a reply line after a long line is joined with a blank" \
     "$(col 4 10 "$T/out")" \
     "550-5.7.1 Message rejected because the sending server is listed on a reputation blocklist we use 550 5.7.1 Please see https://postmaster.example.net/ for details"
 
+# report FROM SUBJECT: the head of a multipart/report with boundary r,
+# up to its first part; made NAME: bparse $T/NAME.eml into $T/out and
+# $T/err, and the checks of clean.
+report() {
+	printf 'From: %s\nTo: news@example.org\n' "$1"
+	printf 'Subject: %s\nMIME-Version: 1.0\n' "$2"
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+}
+made() {
+	"$BIN/bparse" "$T/$1.eml" >"$T/out" 2>"$T/err"
+	rc=$?
+	clean "$1"
+}
+
 # ---- recipients' fields with no blank line between them ----
 # The first recipient has only a Final-Recipient; the second, in the
 # order of RFC 3464, an Original-Recipient first: it starts the second
 # block, it is not a second name for the first recipient.
 {
-	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
-	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	report 'MAILER-DAEMON@mx.example.com' 'Delivery failure'
 	printf -- '--r\nContent-Type: text/plain\n\nDelivery failed.\n\n'
 	printf -- '--r\nContent-Type: message/delivery-status\n\n'
 	printf 'Reporting-MTA: dns; mx.example.com\n\n'
@@ -348,41 +360,31 @@ is "cut-diag: a reply line after a long line is joined with a blank" \
 	printf 'Original-Recipient: rfc822; otto@example.com\nFinal-Recipient: rfc822; otto@mail.example.com\n'
 	printf 'Action: delayed\nStatus: 4.4.1\nDiagnostic-Code: smtp; 451 4.4.1 try later\n\n--r--\n'
 } >"$T/noblank.eml"
-"$BIN/bparse" "$T/noblank.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean noblank
+made noblank
 rec noblank 1 ines@example.net failed 5.1.1 550 -
 rec noblank 2 otto@example.com delayed 4.4.1 451 -
 # A recipient written Final-Recipient first, then Original-Recipient,
 # is one recipient.
 {
-	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
-	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	report 'MAILER-DAEMON@mx.example.com' 'Delivery failure'
 	printf -- '--r\nContent-Type: message/delivery-status\n\n'
 	printf 'Reporting-MTA: dns; mx.example.com\n\n'
 	printf 'Final-Recipient: rfc822; paul@mail.example.com\nOriginal-Recipient: rfc822; paul@example.com\n'
 	printf 'Action: failed\nStatus: 5.1.1\n\n--r--\n'
 } >"$T/finfirst.eml"
-"$BIN/bparse" "$T/finfirst.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean finfirst
+made finfirst
 is "finfirst: one record" "$(wc -l <"$T/out")" 1
 rec finfirst 1 paul@example.com failed 5.1.1 - -
 
 # ---- no Date: an unreadable Last-Attempt-Date gives way to Arrival-Date ----
 {
-	printf 'From: MAILER-DAEMON@mx.example.com\nTo: news@example.org\n'
-	printf 'Subject: Delivery failure\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	report 'MAILER-DAEMON@mx.example.com' 'Delivery failure'
 	printf -- '--r\nContent-Type: message/delivery-status\n\n'
 	printf 'Reporting-MTA: dns; mx.example.com\nArrival-Date: Tue, 4 Nov 2014 16:01:10 +0100\n\n'
 	printf 'Final-Recipient: rfc822; vera@example.net\nAction: failed\nStatus: 5.1.1\n'
 	printf 'Last-Attempt-Date: 11/4/2014 4:01:12 PM\n\n--r--\n'
 } >"$T/dates.eml"
-"$BIN/bparse" "$T/dates.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean dates
+made dates
 is "dates: an unreadable Last-Attempt-Date, then Arrival-Date" \
     "$(col 1 2 "$T/out")" 2014-11-04T15:01:10Z
 
@@ -396,36 +398,28 @@ fields='Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; rosa@exam
 	printf 'Content-Type: text/plain\n\n'
 	printf "$prose$fields"
 } >"$T/textfields.eml"
-"$BIN/bparse" "$T/textfields.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean textfields
+made textfields
 rec textfields 1 rosa@example.com failed 5.1.1 550 -
 is "textfields: the reply from the prose before the fields" \
     "$(col 1 10 "$T/out")" \
     "host mx.example.com[198.51.100.7] said: 550 5.1.1 <rosa@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)"
 # Such a text part, then a report part: the report part's fields alone.
 {
-	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
-	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	report 'MAILER-DAEMON@mx.example.org' 'Undelivered Mail Returned to Sender'
 	printf -- '--r\nContent-Type: text/plain\n\n'
 	printf "$prose$fields"
 	printf -- '\n--r\nContent-Type: message/delivery-status\n\n'
 	printf "$fields"
 	printf 'Diagnostic-Code: smtp; 550 5.1.1 <rosa@example.com>: user unknown\n\n--r--\n'
 } >"$T/textandreport.eml"
-"$BIN/bparse" "$T/textandreport.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean textandreport
+made textandreport
 is "textandreport: one record" "$(wc -l <"$T/out")" 1
 is "textandreport: the report part's diagnostic" "$(col 1 10 "$T/out")" \
     "550 5.1.1 <rosa@example.com>: user unknown (in reply to RCPT TO command)"
 
 # ---- RFC 6533: addresses of type utf-8, with \\x{HHHH} escapes ----
 {
-	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
-	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	report 'MAILER-DAEMON@mx.example.org' 'Undelivered Mail Returned to Sender'
 	printf -- '--r\nContent-Type: message/delivery-status\n\n'
 	printf 'Reporting-MTA: dns; mx.example.org\n\n'
 	printf 'Original-Recipient: utf-8; j\\x{E9}r\\x{F4}me@example.net\nAction: failed\nStatus: 5.1.1\n\n'
@@ -434,25 +428,19 @@ is "textandreport: the report part's diagnostic" "$(col 1 10 "$T/out")" \
 	printf 'Reporting-MTA: dns; mx.example.org\n\n'
 	printf 'Final-Recipient: utf-8; zo\303\253\\x{2B}a@ex\303\244mple.net\nAction: failed\nStatus: 5.1.1\n\n--r--\n'
 } >"$T/utf8addr.eml"
-"$BIN/bparse" "$T/utf8addr.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean utf8addr
+made utf8addr
 is "utf8addr: the escapes decoded, one record each" "$(cut -f3 "$T/out" | tr '\n' ' ')" \
     "$(printf 'j\303\251r\303\264me@example.net ren\303\251e+news@example.net zo\303\253+a@ex\303\244mple.net ')"
 
 # ---- "smtp ;": a blank before the type's semicolon ----
 {
-	printf 'From: MAILER-DAEMON@mx.example.org\nTo: news@example.org\n'
-	printf 'Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="r"\n\n'
+	report 'MAILER-DAEMON@mx.example.org' 'Undelivered Mail Returned to Sender'
 	printf -- '--r\nContent-Type: message/delivery-status\n\n'
 	printf 'Reporting-MTA: dns; mx.example.org\n\n'
 	printf 'Final-Recipient: rfc822; ugo@example.net\nAction: failed\nStatus: 5.1.1\n'
 	printf 'Diagnostic-Code: SMTP ; 550 5.1.1 No such user\n\n--r--\n'
 } >"$T/smtpsemi.eml"
-"$BIN/bparse" "$T/smtpsemi.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean smtpsemi
+made smtpsemi
 is "smtpsemi: the type is not part of the diagnostic" "$(col 1 10 "$T/out")" \
     "550 5.1.1 No such user"
 
@@ -468,9 +456,7 @@ is "smtpsemi: the type is not part of the diagnostic" "$(col 1 10 "$T/out")" \
 	printf 'Final-Recipient: RFC822; jimbob@example.ne.jp\nAction: failed\nStatus: 5.2.2\n\n'
 	printf 'Final-Recipient: RFC822; bob@example.ne.jp\nAction: failed\nStatus: 5.1.1\n\n--r--\n'
 } >"$T/substr.eml"
-"$BIN/bparse" "$T/substr.eml" >"$T/out" 2>"$T/err"
-rc=$?
-clean substr
+made substr
 rec substr 2 bob@example.ne.jp failed 5.1.1 550 -
 is "substr: bob's own reason, not jimbob's" "$(col 2 10 "$T/out")" \
     "(reason: 550 5.1.1 User unknown)"
