@@ -34,11 +34,10 @@ static char *
 diag_code(char *v, const char *type)
 {
 	char *p = v;
+	size_t n = strlen(type) - 1;	/* the type without its ';' */
 
 	if (v == NULL)
 		return NULL;
-	size_t n = strlen(type) - 1;	/* the type without its ';' */
-
 	while (*p == ' ' || *p == '\t')
 		p++;
 	/* "smtp;", and "smtp ;" as a few MTAs write it */
@@ -202,9 +201,11 @@ is_field_line(const char *l)
 
 	while (*p > ' ' && *p < 127 && *p != ':')
 		p++;
-	while (p > l && (*p == ' ' || *p == '\t'))
+	if (p == l)
+		return 0;
+	while (*p == ' ' || *p == '\t')
 		p++;
-	return p > l && *p == ':' && p[1] != '/';
+	return *p == ':' && p[1] != '/';
 }
 
 /* A line this long was cut at a fixed width, likely inside a word. */
@@ -228,14 +229,6 @@ report_field(const char *l)
 	return 0;
 }
 
-/* Does the line start with an SMTP reply code ("550-", "550 ")? */
-static int
-reply_line(const char *l)
-{
-	return l[0] >= '2' && l[0] <= '5' && isdigit((unsigned char)l[1]) &&
-	    isdigit((unsigned char)l[2]) && (l[3] == '-' || l[3] == ' ');
-}
-
 /*
  * Some MTAs write the lines of a Diagnostic-Code after the first without
  * the blank that makes a line a continuation: the lines of a multi-line
@@ -254,7 +247,7 @@ join_cut_lines(struct barena *a, const char *blk)
 	for (const char *l = blk; *l;) {
 		const char *nl = strchr(l, '\n');
 		size_t n = nl != NULL ? (size_t)(nl - l) + 1 : strlen(l);
-		int cut = prev >= CUT_WIDTH && !reply_line(l);
+		int cut = prev >= CUT_WIDTH && !bp_reply_line(l);
 		if (*l == ' ' || *l == '\t' || *l == '\n')
 			;
 		else if (is_field_line(l) && (!indiag || !cut ||
@@ -299,11 +292,9 @@ utf8_addr(struct barena *a, char *v)
 		unsigned long cp = 0;
 		int n = 0;
 		if (p[0] == '\\' && p[1] == 'x' && p[2] == '{')
-			while (n < 6 && isxdigit((unsigned char)p[3 + n])) {
-				cp = cp * 16 + (unsigned long)g_ascii_xdigit_value(
-				    p[3 + n]);
-				n++;
-			}
+			for (; n < 6 && isxdigit((unsigned char)p[3 + n]); n++)
+				cp = cp * 16 +
+				    (unsigned long)g_ascii_xdigit_value(p[3 + n]);
 		/* Four bytes of UTF-8 take no more room than the escape
 		 * ("\x{HHHH}" and more). */
 		if (n == 0 || p[3 + n] != '}' || cp == 0 || cp > 0x10FFFF ||
@@ -321,8 +312,8 @@ utf8_addr(struct barena *a, char *v)
 static void
 dsn_block(struct bctx *c, const char *blk, const char *rmta_default)
 {
-	char *fr, *or, *st, *addr = NULL, *fin = NULL, *first, *whole, stbuf[12];
-	char sm[4];
+	char *fr, *or, *st, *addr = NULL, *fin = NULL, *first, *whole;
+	char stbuf[12], sm[4];
 	struct bres *r;
 
 	blk = join_cut_lines(c->a, blk);

@@ -35,7 +35,6 @@ static int
 rd_fill(struct reader *r)
 {
 	ssize_t n;
-
 	size_t want = sizeof r->buf;
 
 	if (r->eof)

@@ -236,6 +236,15 @@ bmime_part_bytes(struct barena *a, GMimePart *part, size_t *lenp)
 	return out;
 }
 
+/* NUL bytes would cut a text short: make them blanks. */
+static void
+blank_nuls(char *p, size_t n)
+{
+	for (char *e = p + n; (p = memchr(p, '\0', (size_t)(e - p))) != NULL;
+	    p++)
+		*p = ' ';
+}
+
 char *
 bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 {
@@ -246,17 +255,13 @@ bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 	out = bmime_part_bytes(a, part, &n);
 	if (n > 0 && (cs = part_charset(part, out, n)) != NULL) {
 		iconv_t cd = converter(cs);
-		/* NUL bytes would end the converted text (which comes
-		 * without its length): make them blanks first, unless
-		 * they are half of the charset's characters. */
+		/* The converted text comes without its length, so NUL
+		 * bytes go first, unless they are parts of the charset's
+		 * characters (UTF-16, UTF-32, UCS-2, UCS-4). */
 		if (g_ascii_strncasecmp(cs, "utf-16", 6) != 0 &&
 		    g_ascii_strncasecmp(cs, "utf-32", 6) != 0 &&
-		    g_ascii_strncasecmp(cs, "ucs-", 4) != 0 &&
-		    g_ascii_strncasecmp(cs, "ucs2", 4) != 0 &&
-		    g_ascii_strncasecmp(cs, "ucs4", 4) != 0)
-			for (char *p = out; (p = memchr(p, '\0',
-			    n - (size_t)(p - out))) != NULL; p++)
-				*p = ' ';
+		    g_ascii_strncasecmp(cs, "ucs", 3) != 0)
+			blank_nuls(out, n);
 		if (cd != (iconv_t)-1)
 			conv = g_mime_iconv_strndup(cd, out, n);
 	}
@@ -265,11 +270,9 @@ bmime_part_text(struct barena *a, GMimePart *part, size_t *lenp)
 		out = barena_strndup(a, conv, n);
 		g_free(conv);
 	}
-	/* NUL bytes inside would cut the text short: make them blanks;
-	 * CRs become line ends as everywhere else (a CR before an LF, a
+	/* CRs become line ends as everywhere else (a CR before an LF, a
 	 * blank). */
-	for (char *p = out; (p += strlen(p)) < out + n; )
-		*p = ' ';
+	blank_nuls(out, n);
 	for (char *p = out; (p = memchr(p, '\r', n - (size_t)(p - out))) != NULL;
 	    p++)
 		*p = p[1] == '\n' ? ' ' : '\n';

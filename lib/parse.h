@@ -112,6 +112,9 @@ char *bp_oneline(char *s);
  * (arena, read once); their number is returned. */
 int bp_xfr(struct bctx *c, char ***addrs);
 
+/* Does the line at l open with an SMTP reply code ("550 ", "550-")? */
+int bp_reply_line(const char *l);
+
 /* The diagnostic next to addr in the bounce's text (arena), or NULL. */
 char *bp_text_diag(struct bctx *c, const char *addr);
 

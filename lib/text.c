@@ -521,9 +521,8 @@ failed_list(struct bctx *c, const char *s, const char *e)
 		c->xfr_only = addr_in(s, (size_t)(e - s), xfr[i]) != NULL;
 }
 
-/* Does the line at l open with an SMTP reply code ("550 ", "550-")? */
-static int
-reply_line(const char *l)
+int
+bp_reply_line(const char *l)
 {
 	return l[0] >= '2' && l[0] <= '5' && isdigit((unsigned char)l[1]) &&
 	    isdigit((unsigned char)l[2]) && (l[3] == ' ' || l[3] == '-');
@@ -537,7 +536,8 @@ arrow_reply(const char *l, const char *stop)
 	const char *nl = memchr(l, '\n', (size_t)(stop - l));
 	const char *a = b_memcasemem(l, (size_t)((nl ? nl : stop) - l), "<-- ");
 
-	return a != NULL && a + 8 <= stop && reply_line(a + 4) ? a + 4 : NULL;
+	return a != NULL && a + 8 <= stop && bp_reply_line(a + 4) ? a + 4 :
+	    NULL;
 }
 
 /*
@@ -578,7 +578,7 @@ reply_end(const char *ls, const char *stop)
 		ls = nl + 1;
 	}
 	l = ls;
-	if (!reply_line(ls))
+	if (!bp_reply_line(ls))
 		return stop;
 	while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL) {
 		int more = l[3] == '-';
@@ -586,9 +586,9 @@ reply_end(const char *ls, const char *stop)
 		l = nl + 1;
 		if (l >= stop)
 			break;
-		if (more && strncmp(l, ls, 3) == 0 && reply_line(l))
+		if (more && strncmp(l, ls, 3) == 0 && bp_reply_line(l))
 			continue;
-		if (reply_line(l) || strncmp(l, ">>> ", 4) == 0 ||
+		if (bp_reply_line(l) || strncmp(l, ">>> ", 4) == 0 ||
 		    strncmp(l, "<<< ", 4) == 0 ||
 		    strncasecmp(l, "While talking to", 16) == 0)
 			return l;
@@ -633,7 +633,7 @@ remote_reply(struct bctx *c, const char *s, const char *ls)
 	struct bbuf b = { 0 };
 	char *r;
 
-	if (!reply_line(ls))
+	if (!bp_reply_line(ls))
 		return NULL;
 	while (l > s) {
 		const char *pl = line_start(s, l - 1);
@@ -641,7 +641,7 @@ remote_reply(struct bctx *c, const char *s, const char *ls)
 		if (strncmp(pl, "<<< ", 4) == 0) {
 			if (end == NULL)
 				end = l;
-		} else if (end != NULL || !reply_line(pl) ||
+		} else if (end != NULL || !bp_reply_line(pl) ||
 		    (memchr(pl, '@', (size_t)(l - pl)) != NULL &&
 		    !same_summary(pl, ls)))
 			break;
@@ -1211,7 +1211,7 @@ bp_text_diag(struct bctx *c, const char *addr)
 	 * ("550 5.1.2 <addr>... Host unknown"), also when a transcript
 	 * quotes it after an arrow. */
 	w = line_start(c->body, p);
-	if (reply_line(w) || arrow_reply(w, stop) != NULL)
+	if (bp_reply_line(w) || arrow_reply(w, stop) != NULL)
 		return clip(c, w, stop);
 	d = clip(c, pe, stop);
 	/* what closed the address: "<addr>:", "'<addr>'", "\"addr\"",
