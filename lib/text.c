@@ -581,7 +581,7 @@ reply_end(const char *ls, const char *stop)
 	if (!bp_reply_line(ls))
 		return stop;
 	while ((nl = memchr(l, '\n', (size_t)(stop - l))) != NULL) {
-		int more = l[3] == '-';
+		int more = bp_reply_line(l) && l[3] == '-';
 
 		l = nl + 1;
 		if (l >= stop)
